@@ -1,0 +1,1 @@
+"""Asset definitions of sotaboard, one module per domain."""

@@ -1,0 +1,98 @@
+"""Asset checks on every core and analytics table: keys, references, ranges, rank invariants.
+
+Each check is a query that selects the violating rows; it passes when there are none. ERROR
+checks block publishing; WARN checks show in the UI without stopping the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipelines.resources import WarehouseResource
+
+SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    asset: str
+    name: str
+    description: str
+    violations_sql: str
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+
+
+def unique_key(asset: str, table: str, *key: str) -> Check:
+    cols = ", ".join(key)
+    nulls = " OR ".join(f"{c} IS NULL" for c in key)
+    return Check(asset, f"{table}_key_unique_not_null", f"{table}: ({cols}) is unique and never NULL",
+                 f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY ALL HAVING count(*) > 1 OR {nulls}")
+
+
+def references(asset: str, table: str, column: str, parent: str, parent_column: str,
+               severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> Check:
+    return Check(asset, f"{table}_{column}_references_{parent}", f"every {table}.{column} is in {parent}",
+                 f"SELECT DISTINCT c.{column} FROM {table} AS c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
+                 f"(SELECT 1 FROM {parent} AS p WHERE p.{parent_column} = c.{column})", severity)
+
+
+LEADERBOARD_GROUP = "benchmark_id, metric, split, setting"
+
+CHECKS = [
+    unique_key("metrics", "metrics", "metric"),
+    Check("metrics", "metrics_direction_valid", "direction is higher, lower or NULL",
+          "SELECT metric, direction FROM metrics WHERE direction NOT IN ('higher', 'lower')"),
+    unique_key("benchmarks", "benchmarks", "benchmark_id"),
+    unique_key("benchmarks", "benchmark_aliases", "alias", "benchmark_id", "source"),
+    references("benchmarks", "benchmark_aliases", "benchmark_id", "benchmarks", "benchmark_id"),
+    unique_key("models", "models", "model_id"),
+    unique_key("papers", "papers", "arxiv_id"),
+    unique_key("results", "results", "result_id"),
+    references("results", "results", "model_id", "models", "model_id"),
+    references("results", "results", "benchmark_id", "benchmarks", "benchmark_id"),
+    references("results", "results", "metric", "metrics", "metric"),
+    references("results", "results", "arxiv_id", "papers", "arxiv_id", dg.AssetCheckSeverity.WARN),
+    Check("results", "results_percent_in_range", "values of percent metrics lie in [0, 100]",
+          "SELECT result_id, metric, value FROM results WHERE unit = 'percent' AND NOT value BETWEEN 0 AND 100"),
+    Check("results", "results_verified_not_in_conflict", "no result is both verified and in conflict",
+          "SELECT result_id FROM results WHERE verified AND conflict"),
+    Check("quarantine", "quarantine_has_reasons", "every quarantined record carries a source, key and reason",
+          "SELECT * FROM quarantine WHERE source IS NULL OR record_key IS NULL OR coalesce(reason, '') = ''"),
+    Check("quarantine", "table_files_reconcile", "per table file: cells = results + quarantined + facts",
+          "SELECT * FROM table_reconciliation WHERE NOT reconciles"),
+    unique_key("leaderboard", "leaderboard", *LEADERBOARD_GROUP.split(", "), "model_id"),
+    references("leaderboard", "leaderboard", "result_id", "results", "result_id"),
+    Check("leaderboard", "leaderboard_rank_within_n", "1 <= rank <= n_models",
+          "SELECT * FROM leaderboard WHERE rank < 1 OR rank > n_models"),
+    Check("leaderboard", "leaderboard_every_group_has_sota", "every ranked group has a rank 1",
+          f"SELECT {LEADERBOARD_GROUP} FROM leaderboard GROUP BY ALL HAVING min(rank) <> 1"),
+    Check("leaderboard", "leaderboard_n_matches_rows", "n_models equals the rows of the group",
+          f"SELECT {LEADERBOARD_GROUP} FROM leaderboard GROUP BY ALL HAVING count(*) <> max(n_models)"),
+    Check("sota_history", "sota_history_one_current_holder", "each leaderboard has one current record",
+          f"SELECT {LEADERBOARD_GROUP} FROM sota_history GROUP BY ALL HAVING count(*) FILTER (WHERE is_current) <> 1"),
+    unique_key("model_strengths", "model_strengths", "model_id", "area"),
+    references("model_strengths", "model_strengths", "model_id", "models", "model_id"),
+    unique_key("source_freshness", "source_freshness", "source"),
+]
+
+
+def _build(check: Check) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=check.asset, name=check.name, description=check.description,
+                    blocking=check.severity == dg.AssetCheckSeverity.ERROR)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            frame = con.sql(check.violations_sql).df()
+        return dg.AssetCheckResult(
+            passed=frame.empty,
+            severity=check.severity,
+            metadata={"violations": dg.MetadataValue.int(len(frame)),
+                      "sample": dg.MetadataValue.md(frame.head(SAMPLE_ROWS).to_markdown(index=False, disable_numparse=True)
+                                                    if len(frame) else "(none)")},
+        )
+
+    return _check
+
+
+asset_checks = [_build(check) for check in CHECKS]

@@ -1,0 +1,56 @@
+"""Bookkeeping shared by the ingest assets: quarantined records and one row per source run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from pipelines.resources import utc_now
+
+FAILURE_PREVIEW_CHARS = 2000
+
+
+@dataclass
+class IngestLog:
+    """What one ingest asset saw: records loaded, records refused (with reasons), requests made."""
+
+    source: str
+    mode: str
+    started_at: datetime = field(default_factory=utc_now)
+    records: int = 0
+    requests: int = 0
+    retries: int = 0
+    failures: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    def fail(self, record_key: str, reason: str, payload: object = None) -> None:
+        text = None if payload is None else str(payload)[:FAILURE_PREVIEW_CHARS]
+        self.failures.append((record_key, reason, text))
+
+    def save(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Replace this source's failures and append its run row (idempotent per run)."""
+        frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")
+        frame = frame.drop_duplicates()
+        seen_at = utc_now()
+        con.execute("DELETE FROM raw.ingest_failures WHERE source = ?", [self.source])
+        con.execute(
+            "INSERT INTO raw.ingest_failures SELECT ?, record_key, reason, payload, ? FROM frame",
+            [self.source, seen_at],
+        )
+        con.execute(
+            "INSERT INTO raw.source_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.source, self.started_at, seen_at, self.mode, self.records, len(frame), self.requests, self.retries],
+        )
+
+    def metadata(self) -> dict[str, dg.MetadataValue]:
+        reasons = pd.Series([reason.split(":")[0] for _, reason, _ in self.failures], dtype="string")
+        return {
+            "records": dg.MetadataValue.int(self.records),
+            "quarantined": dg.MetadataValue.int(len(self.failures)),
+            "requests": dg.MetadataValue.int(self.requests),
+            "retries": dg.MetadataValue.int(self.retries),
+            "quarantine_reasons": dg.MetadataValue.json(reasons.value_counts().to_dict()),
+        }

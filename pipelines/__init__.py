@@ -1,0 +1,1 @@
+"""Wiring of the sotaboard code location: settings, resources, source clients, jobs, schedules, CLI."""

@@ -1,0 +1,1 @@
+"""Clients of the upstream sources: the Hugging Face Hub and the arXiv API."""

@@ -1,0 +1,56 @@
+"""The sotaboard code location: assets, checks, the nightly job and its schedule, resources."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import dagster as dg
+
+from assets import analytics, arxiv, catalog, core, hub, publish, tables
+from assets.checks import asset_checks
+from pipelines.clients.arxiv import ArxivResource
+from pipelines.clients.hub import HubResource
+from pipelines.resources import SnapshotResource, WarehouseResource
+from pipelines.settings import Settings
+
+INGEST_ASSETS = ["catalog", "benchmark_table_rows", "hub_models", "hub_cards", "hub_leaderboards", "arxiv_papers"]
+# A nightly run that did not happen shows as a failed freshness check on the ingest assets.
+FRESHNESS_WINDOW = timedelta(hours=26)
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    all_assets = dg.load_assets_from_modules([catalog, tables, hub, arxiv, core, analytics, publish])
+    freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS, lower_bound_delta=FRESHNESS_WINDOW)
+    nightly = dg.define_asset_job(
+        "nightly",
+        selection=dg.AssetSelection.all(),
+        description="Ingest every source, rebuild core and analytics tables, run the checks, publish.",
+        executor_def=dg.in_process_executor,
+    )
+    schedule = dg.ScheduleDefinition(
+        name="nightly_schedule",
+        job=nightly,
+        cron_schedule=settings.nightly_cron,
+        execution_timezone=settings.timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    token = dg.EnvVar("HF_TOKEN") if os.environ.get("HF_TOKEN") else None
+    return dg.Definitions(
+        assets=all_assets,
+        asset_checks=[*asset_checks, *freshness_checks],
+        jobs=[nightly],
+        schedules=[schedule],
+        sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)],
+        executor=dg.in_process_executor,
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir)),
+            "snapshot": SnapshotResource(source=settings.source, snapshot_dir=str(settings.snapshot_dir),
+                                         cache_dir=str(settings.state_dir / "cache")),
+            "hub": HubResource(endpoint=settings.hf_endpoint, token=token),
+            "arxiv": ArxivResource(query_url=settings.arxiv_url, delay_seconds=settings.arxiv_delay_seconds),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,57 @@
+"""Every setting of sotaboard, read from the environment in one place.
+
+| variable | flag | default |
+| --- | --- | --- |
+| SOTABOARD_SOURCE | --source | snapshot (`live` asks the Hugging Face Hub and arXiv) |
+| SOTABOARD_SNAPSHOT | --snapshot | the snapshot bundled in `pipelines/snapshot` |
+| SOTABOARD_WAREHOUSE | --warehouse | warehouse/sotaboard.duckdb (relative to the working directory) |
+| SOTABOARD_STATE_DIR | | `.state/` beside the published warehouse: working database and fetch cache |
+| SOTABOARD_NIGHTLY_CRON | | `0 2 * * *` |
+| SOTABOARD_TIMEZONE | | UTC |
+| SOTABOARD_ARXIV_URL | | the arXiv API (`https://export.arxiv.org/api/query?{}`) |
+| SOTABOARD_ARXIV_DELAY | | 3 seconds between arXiv requests in live mode |
+| HF_ENDPOINT | | https://huggingface.co (huggingface_hub's own variable) |
+| HF_TOKEN | | none; used when set, never printed |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BUNDLED_SNAPSHOT = Path(__file__).parent / "snapshot"
+SOURCES = ("snapshot", "live")
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    snapshot_dir: Path
+    warehouse_path: Path
+    state_dir: Path
+    nightly_cron: str
+    timezone: str
+    hf_endpoint: str
+    arxiv_url: str
+    arxiv_delay_seconds: float
+
+    @classmethod
+    def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        source = env.get("SOTABOARD_SOURCE", "snapshot").strip().lower()
+        if source not in SOURCES:
+            raise ValueError(f"SOTABOARD_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
+        warehouse = Path(env.get("SOTABOARD_WAREHOUSE", "warehouse/sotaboard.duckdb")).expanduser().absolute()
+        state = env.get("SOTABOARD_STATE_DIR")
+        return cls(
+            source=source,
+            snapshot_dir=Path(env.get("SOTABOARD_SNAPSHOT", BUNDLED_SNAPSHOT)).expanduser().absolute(),
+            warehouse_path=warehouse,
+            state_dir=Path(state).expanduser().absolute() if state else warehouse.parent / ".state",
+            nightly_cron=env.get("SOTABOARD_NIGHTLY_CRON", "0 2 * * *"),
+            timezone=env.get("SOTABOARD_TIMEZONE", "UTC"),
+            hf_endpoint=env.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/"),
+            arxiv_url=env.get("SOTABOARD_ARXIV_URL", "https://export.arxiv.org/api/query?{}"),
+            arxiv_delay_seconds=float(env.get("SOTABOARD_ARXIV_DELAY", "3")),
+        )

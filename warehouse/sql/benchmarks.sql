@@ -1,0 +1,67 @@
+-- benchmark_refs: every way a source names a benchmark -> benchmark_id. A benchmark is a dataset
+-- (with subdataset) evaluated for one task; a known alias (reference/benchmark_aliases.csv) gives
+-- its canonical id, otherwise the id is slug(dataset[ subdataset]) || '.' || slug(task).
+CREATE OR REPLACE TABLE benchmark_refs AS
+WITH aliases AS (
+    SELECT name_key(alias) AS alias_key, benchmark_id, name, task
+    FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv', all_varchar = true)
+), table_refs AS (
+    SELECT DISTINCT 'tables' AS source, dataset, subdataset, task, task_path, area AS area_hint,
+           arxiv_id_of(paper_url) AS arxiv_id
+    FROM raw.table_results WHERE dataset IS NOT NULL
+), hub_refs AS (
+    SELECT DISTINCT 'hub', coalesce(dataset_type, dataset_name), dataset_config, coalesce(task_name, task_type),
+           [coalesce(task_name, task_type)], NULL, NULL
+    FROM raw.hub_eval_results WHERE coalesce(dataset_type, dataset_name) IS NOT NULL
+), refs AS (
+    SELECT * FROM table_refs UNION ALL SELECT * FROM hub_refs
+)
+SELECT r.source, r.dataset, r.subdataset, r.task, r.task_path, r.area_hint, r.arxiv_id,
+       coalesce(a.benchmark_id,
+                slug(r.dataset || coalesce(' ' || r.subdataset, '')) || '.' || coalesce(slug(r.task), 'unknown-task'))
+           AS benchmark_id,
+       coalesce(a.name, r.dataset || coalesce(' (' || r.subdataset || ')', '')) AS benchmark_name,
+       coalesce(a.task, r.task) AS benchmark_task
+FROM refs AS r
+LEFT JOIN aliases AS a
+  ON a.alias_key = name_key(r.dataset) AND (r.subdataset IS NULL OR r.source = 'hub');
+
+CREATE OR REPLACE TABLE benchmarks AS
+WITH task_areas AS (
+    SELECT name_key(task) AS task_key, area
+    FROM read_csv(getvariable('reference_dir') || '/task_areas.csv', all_varchar = true)
+), category_areas AS (
+    SELECT category, area
+    FROM read_csv(getvariable('reference_dir') || '/arxiv_category_areas.csv', all_varchar = true)
+), ref_areas AS (
+    SELECT b.*,
+           coalesce(
+               (SELECT t.area FROM task_areas AS t WHERE t.task_key = name_key(b.benchmark_task)),
+               (SELECT t.area FROM task_areas AS t, unnest(b.task_path) AS p(step)
+                 WHERE t.task_key = name_key(p.step) LIMIT 1),
+               (SELECT t.area FROM task_areas AS t WHERE t.task_key = name_key(b.area_hint))
+           ) AS table_area,
+           c.area AS paper_area
+    FROM benchmark_refs AS b
+    LEFT JOIN raw.arxiv_papers AS p ON p.arxiv_id = b.arxiv_id
+    LEFT JOIN category_areas AS c ON c.category = p.primary_category
+)
+SELECT benchmark_id,
+       any_value(benchmark_name ORDER BY source DESC, benchmark_name) AS name,
+       coalesce(min(table_area), mode(paper_area), 'Other') AS area,
+       any_value(benchmark_task ORDER BY source DESC, benchmark_task) AS task,
+       CASE WHEN min(table_area) IS NOT NULL THEN 'task'
+            WHEN count(paper_area) > 0 THEN 'arxiv category'
+            ELSE 'none' END AS area_source,
+       list(DISTINCT source ORDER BY source) AS sources
+FROM ref_areas
+GROUP BY benchmark_id;
+
+CREATE OR REPLACE TABLE benchmark_aliases AS
+SELECT DISTINCT alias, benchmark_id, source FROM (
+    SELECT dataset || coalesce(' (' || subdataset || ')', '') AS alias, benchmark_id, source FROM benchmark_refs
+    UNION ALL
+    SELECT alias, benchmark_id, 'reference'
+    FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv', all_varchar = true)
+    WHERE benchmark_id IN (SELECT benchmark_id FROM benchmark_refs)
+);

@@ -1,0 +1,69 @@
+-- Macros shared by the core transforms. Every parse is total: it returns a value or a reason.
+
+-- Lower-case slug used in ids: "SQuAD 2.0" -> "squad-2-0".
+CREATE OR REPLACE MACRO slug(text) AS
+    trim(regexp_replace(lower(trim(text)), '[^a-z0-9]+', '-', 'g'), '-');
+
+-- A model or metric name compared loosely: case, spacing and surrounding punctuation ignored.
+CREATE OR REPLACE MACRO name_key(text) AS
+    trim(regexp_replace(lower(trim(text)), '\s+', ' ', 'g'));
+
+-- The arXiv id (no version) in a reference: URL (abs/pdf, any version), "arXiv:" prefix, bare id.
+CREATE OR REPLACE MACRO arxiv_id_of(text) AS
+    nullif(coalesce(
+        nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|^\s*)(\d{4}\.\d{4,5})(?:v\d+)?', 1), ''),
+        nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|^\s*)([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?', 1), '')
+    ), '');
+
+-- Score text -> struct(value, spread, percent_sign, reason). reason is NULL when value parsed.
+-- Accepts 83.6, "83.6%", "**70.3**", "0.7482 ± 0.0015" (and +-, +/-), "1,234.5" (thousands),
+-- "0,912" (decimal comma when it cannot be a thousands separator), scientific notation.
+CREATE OR REPLACE MACRO parse_score(raw) AS (
+    WITH cleaned AS (
+        SELECT regexp_replace(trim(coalesce(raw, '')), '^[*_\s]+|[*_\s]+$', '', 'g') AS s
+    ), parts AS (
+        SELECT s,
+               trim(regexp_extract(s, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 1)) AS main_part,
+               trim(regexp_extract(s, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 2)) AS spread_part
+        FROM cleaned
+    ), numbers AS (
+        SELECT s, coalesce(nullif(main_part, ''), s) AS main, nullif(spread_part, '') AS spread FROM parts
+    ), normalised AS (
+        SELECT s, spread,
+               main LIKE '%\%%' ESCAPE '\' AS percent_sign,
+               CASE
+                   WHEN regexp_matches(replace(main, '%', ''), '^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$')
+                       THEN replace(replace(main, '%', ''), ',', '')
+                   WHEN regexp_matches(replace(main, '%', ''), '^[+-]?\d+,\d+$')
+                       THEN replace(replace(main, '%', ''), ',', '.')
+                   ELSE trim(replace(main, '%', ''))
+               END AS number_text
+        FROM numbers
+    )
+    SELECT {
+        'value': CASE WHEN regexp_matches(number_text, '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$')
+                      THEN number_text::DOUBLE END,
+        'spread': try_cast(replace(spread, '%', '') AS DOUBLE),
+        'percent_sign': percent_sign,
+        'reason': CASE
+            WHEN regexp_matches(number_text, '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$') THEN NULL
+            WHEN s = '' THEN 'empty value'
+            WHEN regexp_matches(lower(s), '^(-+|—|–|n/?a|nan|none|null|\?+|tbd|please tell us.*|unknown)$')
+                THEN 'not a value: ' || s
+            ELSE 'unparsable value: ' || left(s, 80)
+        END
+    }
+    FROM normalised
+);
+
+-- Size text such as "24M", "1.3B", "355M params", "110,000,000" -> count.
+CREATE OR REPLACE MACRO parse_count(raw) AS (
+    WITH m AS (
+        SELECT regexp_extract(replace(trim(coalesce(raw, '')), ',', ''),
+                              '^~?\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\b', ['number', 'suffix']) AS g
+    )
+    SELECT CASE WHEN g.number <> '' THEN
+        round(try_cast(g.number AS DOUBLE) * CASE upper(g.suffix) WHEN 'K' THEN 1e3 WHEN 'M' THEN 1e6
+                                                      WHEN 'B' THEN 1e9 WHEN 'T' THEN 1e12 ELSE 1 END)::BIGINT
+    END FROM m
+);

@@ -1,0 +1,160 @@
+-- Raw layer of the working database: what the ingest assets loaded, before normalisation.
+-- Each ingest asset replaces its own rows, so reruns are idempotent. Not published.
+CREATE SCHEMA IF NOT EXISTS raw;
+
+-- Tracked catalog (catalog.yaml); empty means "track everything in the snapshot".
+CREATE TABLE IF NOT EXISTS raw.catalog (
+    kind VARCHAR NOT NULL,          -- org | model | paper | benchmark
+    key VARCHAR NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+
+-- One row per Hub model, from GET /api/models/{id} (snapshot file or live response).
+CREATE TABLE IF NOT EXISTS raw.hub_models (
+    model_id VARCHAR PRIMARY KEY,   -- canonical repo id as the Hub returns it
+    requested_id VARCHAR,           -- the id we asked for (differs when the repo was renamed)
+    author VARCHAR,
+    sha VARCHAR,
+    last_modified TIMESTAMP,
+    created_at TIMESTAMP,
+    private BOOLEAN,
+    gated VARCHAR,                  -- false | auto | manual
+    disabled BOOLEAN,
+    downloads BIGINT,
+    likes BIGINT,
+    pipeline_tag VARCHAR,
+    library_name VARCHAR,
+    tags VARCHAR[],
+    license VARCHAR,
+    params BIGINT,
+    params_source VARCHAR,          -- safetensors | card
+    base_models VARCHAR[],
+    arxiv_ids VARCHAR[],            -- from arxiv:NNNN tags, without version
+    card_data JSON,
+    fetched_at TIMESTAMP,
+    source_file VARCHAR
+);
+
+-- One row per model card README (kept for the sha it was fetched at).
+CREATE TABLE IF NOT EXISTS raw.hub_cards (
+    model_id VARCHAR PRIMARY KEY,
+    sha VARCHAR,
+    readme VARCHAR,
+    card_html VARCHAR,              -- rendered from markdown and sanitised
+    metadata JSON,                  -- YAML front matter, NULL if it did not parse
+    fetched_at TIMESTAMP
+);
+
+-- One row per evaluation result found on the Hub (model-index in card metadata, or evalResults).
+CREATE TABLE IF NOT EXISTS raw.hub_eval_results (
+    record_key VARCHAR PRIMARY KEY, -- model_id/format/position: stable across reruns
+    model_id VARCHAR NOT NULL,
+    format VARCHAR NOT NULL,        -- model-index | eval-results
+    task_type VARCHAR,
+    task_name VARCHAR,
+    dataset_type VARCHAR,           -- Hub dataset id or type (squad_v2, facebook/xnli)
+    dataset_name VARCHAR,
+    dataset_config VARCHAR,
+    dataset_split VARCHAR,
+    metric_type VARCHAR,
+    metric_name VARCHAR,
+    value_raw VARCHAR,              -- as written
+    verified BOOLEAN,
+    verify_token VARCHAR,
+    source_name VARCHAR,
+    source_url VARCHAR,
+    result_date DATE
+);
+
+-- One row per entry of a Hub dataset leaderboard (GET /api/datasets/{id}/leaderboard).
+CREATE TABLE IF NOT EXISTS raw.hub_leaderboard_entries (
+    dataset_id VARCHAR NOT NULL,
+    rank INTEGER,
+    model_id VARCHAR NOT NULL,
+    value DOUBLE,
+    verified BOOLEAN,
+    source_name VARCHAR,
+    source_url VARCHAR,
+    filename VARCHAR,
+    fetched_at TIMESTAMP,
+    PRIMARY KEY (dataset_id, model_id, filename)
+);
+
+-- Old or legacy ids that resolve to a canonical Hub id (renames, no-org legacy ids).
+CREATE TABLE IF NOT EXISTS raw.hub_model_aliases (
+    alias VARCHAR PRIMARY KEY,
+    model_id VARCHAR NOT NULL,
+    reason VARCHAR
+);
+
+-- One row per arXiv paper, latest version.
+CREATE TABLE IF NOT EXISTS raw.arxiv_papers (
+    arxiv_id VARCHAR PRIMARY KEY,   -- without version: 1911.02116, hep-th/9901001
+    version INTEGER,
+    title VARCHAR,
+    authors VARCHAR[],
+    summary VARCHAR,
+    published TIMESTAMP,
+    updated TIMESTAMP,
+    primary_category VARCHAR,
+    categories VARCHAR[],
+    doi VARCHAR,
+    journal_ref VARCHAR,
+    comment VARCHAR,
+    links VARCHAR[],
+    withdrawn BOOLEAN,
+    fetched_at TIMESTAMP
+);
+
+-- arXiv ids referenced by a source that the API does not know.
+CREATE TABLE IF NOT EXISTS raw.arxiv_missing (
+    arxiv_id VARCHAR PRIMARY KEY,
+    reason VARCHAR,
+    seen_at TIMESTAMP
+);
+
+-- One row per (table row, metric) of a benchmark table file (PwC JSON or curated CSV).
+CREATE TABLE IF NOT EXISTS raw.table_results (
+    record_key VARCHAR PRIMARY KEY, -- file/task path/dataset/row/metric: stable across reruns
+    source_file VARCHAR NOT NULL,   -- path relative to the snapshot root
+    source_format VARCHAR NOT NULL, -- pwc-json | curated-csv
+    task_path VARCHAR[],
+    task VARCHAR,
+    area VARCHAR,                   -- from the table (categories, or area column of a curated row)
+    dataset VARCHAR,
+    subdataset VARCHAR,
+    row_index INTEGER,
+    model_name VARCHAR,
+    model_id VARCHAR,               -- given by curated rows only
+    metric_raw VARCHAR,
+    value_raw VARCHAR,
+    split VARCHAR,
+    setting VARCHAR,
+    paper_title VARCHAR,
+    paper_url VARCHAR,
+    paper_date DATE,
+    result_date DATE,
+    source_url VARCHAR,
+    uses_additional_data BOOLEAN
+);
+
+-- Anything an ingest asset could not load, with its reason. Feeds the published `quarantine`.
+CREATE TABLE IF NOT EXISTS raw.ingest_failures (
+    source VARCHAR NOT NULL,        -- hub | arxiv | tables | catalog
+    record_key VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    payload VARCHAR,
+    seen_at TIMESTAMP NOT NULL
+);
+
+-- One row per ingest asset execution: the basis of source_freshness.
+CREATE TABLE IF NOT EXISTS raw.source_runs (
+    source VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    mode VARCHAR NOT NULL,          -- snapshot | live
+    records BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    requests BIGINT NOT NULL,       -- HTTP requests made (0 in snapshot mode)
+    retries BIGINT NOT NULL
+);

@@ -1,0 +1,90 @@
+-- model_resolution: every model name a benchmark table uses -> model_id. Evidence, in order:
+-- the curated row's own model_id; the alias table (reference/model_aliases.csv); an exact
+-- normalised match with the name part of exactly one Hub repo id. Otherwise the model keeps a
+-- synthetic key 'paper:<arXiv id | title slug | unknown>/<name slug>'.
+CREATE OR REPLACE TABLE model_resolution AS
+WITH aliases AS (
+    SELECT name_key(name) AS name_key, nullif(model_id, '') AS model_id, nullif(org, '') AS org
+    FROM read_csv(getvariable('reference_dir') || '/model_aliases.csv', all_varchar = true)
+), hub_names AS (
+    SELECT name_key(split_part(model_id, '/', -1)) AS name_key, min(model_id) AS model_id
+    FROM raw.hub_models GROUP BY 1 HAVING count(*) = 1
+), legacy AS (
+    SELECT alias, model_id FROM raw.hub_model_aliases
+), names AS (
+    SELECT DISTINCT model_name, model_id AS given_id,
+           coalesce(arxiv_id_of(paper_url), nullif(slug(paper_title), ''), 'unknown') AS paper_key
+    FROM raw.table_results WHERE model_name IS NOT NULL AND model_name <> ''
+)
+SELECT n.model_name, n.given_id, n.paper_key,
+       coalesce(l.model_id, n.given_id, a.model_id, h.model_id,
+                'paper:' || n.paper_key || '/' || slug(n.model_name)) AS model_id,
+       CASE WHEN n.given_id IS NOT NULL THEN 'curated model_id'
+            WHEN a.model_id IS NOT NULL THEN 'alias table'
+            WHEN h.model_id IS NOT NULL THEN 'exact name match'
+            ELSE 'synthetic' END AS evidence,
+       a.org AS alias_org
+FROM names AS n
+LEFT JOIN legacy AS l ON l.alias = n.given_id
+LEFT JOIN aliases AS a ON a.name_key = name_key(n.model_name)
+LEFT JOIN hub_names AS h ON h.name_key = name_key(n.model_name);
+
+-- Sizes that benchmark tables give as a column ("Number of params": 24M): model facts, not scores.
+CREATE OR REPLACE TABLE model_facts AS
+SELECT r.model_id, mn.metric AS fact, parse_count(t.value_raw) AS value, t.value_raw AS raw_value,
+       t.source_file, t.record_key
+FROM raw.table_results AS t
+JOIN metric_names AS mn ON mn.source = 'tables' AND mn.raw_name = t.metric_raw
+JOIN metrics AS m ON m.metric = mn.metric AND m.kind = 'model_fact'
+JOIN model_resolution AS r
+  ON r.model_name = t.model_name AND r.given_id IS NOT DISTINCT FROM t.model_id
+ AND r.paper_key = coalesce(arxiv_id_of(t.paper_url), nullif(slug(t.paper_title), ''), 'unknown');
+
+CREATE OR REPLACE TABLE models AS
+WITH orgs AS (
+    SELECT org, display_name FROM read_csv(getvariable('reference_dir') || '/org_names.csv', all_varchar = true)
+), hub AS (
+    SELECT m.model_id,
+           split_part(m.model_id, '/', -1) AS display_name,
+           CASE WHEN m.model_id LIKE '%/%' THEN split_part(m.model_id, '/', 1) END AS org,
+           m.params, m.params_source, m.license,
+           NOT coalesce(m.private, false) AND coalesce(m.gated, 'false') = 'false'
+               AND NOT coalesce(m.disabled, false) AS open_weights,
+           coalesce(m.base_models[1], m.card_data ->> '$.model_type', m.pipeline_tag) AS family,
+           m.pipeline_tag, m.library_name, c.card_html,
+           'https://huggingface.co/' || m.model_id AS hf_url,
+           m.last_modified, m.sha, m.downloads, m.likes, m.arxiv_ids, m.fetched_at, 'hub' AS origin
+    FROM raw.hub_models AS m LEFT JOIN raw.hub_cards AS c USING (model_id)
+), curated_only AS (
+    -- a Hub id named by a table row (or the alias table) that the Hub snapshot does not hold
+    SELECT DISTINCT model_id, split_part(model_id, '/', -1) AS display_name,
+           CASE WHEN model_id LIKE '%/%' THEN split_part(model_id, '/', 1) END AS org,
+           'https://huggingface.co/' || model_id AS hf_url, 'table' AS origin
+    FROM model_resolution
+    WHERE evidence <> 'synthetic' AND model_id NOT IN (SELECT model_id FROM hub)
+), synthetic AS (
+    SELECT DISTINCT ON (model_id) model_id, model_name AS display_name, alias_org AS org,
+           CASE WHEN regexp_matches(paper_key, '^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})$')
+                THEN [paper_key] END AS arxiv_ids,
+           'table' AS origin
+    FROM model_resolution WHERE evidence = 'synthetic'
+    ORDER BY model_id, model_name
+), all_models AS (
+    SELECT * FROM hub UNION ALL BY NAME SELECT * FROM curated_only UNION ALL BY NAME SELECT * FROM synthetic
+)
+SELECT a.model_id, a.display_name, a.org, coalesce(o.display_name, a.org) AS org_display_name,
+       coalesce(a.params, f.params) AS params, coalesce(a.params_source, f.params_source) AS params_source, a.license, a.open_weights, a.family, a.pipeline_tag, a.library_name,
+       a.card_html, a.hf_url, a.last_modified, a.sha, a.downloads, a.likes, a.arxiv_ids, a.fetched_at,
+       a.origin
+FROM all_models AS a
+LEFT JOIN orgs AS o ON o.org = a.org
+LEFT JOIN (SELECT model_id, max(value) AS params, 'table' AS params_source FROM model_facts
+           WHERE fact = 'parameters' AND value IS NOT NULL GROUP BY model_id) AS f USING (model_id);
+
+-- Every other name under which a model is known.
+CREATE OR REPLACE TABLE model_aliases AS
+SELECT DISTINCT alias, model_id, reason FROM (
+    SELECT alias, model_id, coalesce(reason, 'hub alias') AS reason FROM raw.hub_model_aliases
+    UNION ALL
+    SELECT model_name, model_id, evidence FROM model_resolution WHERE model_name <> model_id
+);

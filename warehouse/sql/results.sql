@@ -1,0 +1,168 @@
+-- results: one row per reported value of one metric for one model on one benchmark from one
+-- source (key: result_id, a hash of source and the source's record key), value normalised to the
+-- metric's unit, with verification flags and reasons (SPEC: Verification).
+-- result_rejects: every source value that could not become a result, with its reason.
+CREATE OR REPLACE TEMP TABLE benchmark_keys AS
+SELECT DISTINCT source, dataset, subdataset, task, benchmark_id FROM benchmark_refs;
+
+CREATE OR REPLACE TEMP TABLE result_candidates AS
+WITH table_rows AS (
+    SELECT CASE t.source_format WHEN 'curated-csv' THEN 'curated-table' ELSE 'pwc-table' END AS source,
+           t.record_key, t.source_file, r.model_id, t.model_name AS model_name_raw, k.benchmark_id,
+           mn.metric, t.metric_raw, coalesce(t.split, mn.split) AS split, coalesce(t.setting, '') AS setting,
+           t.value_raw, 'table' AS scale_origin,
+           coalesce(arxiv_id_of(t.paper_url), arxiv_id_of(t.source_url)) AS arxiv_id,
+           coalesce(t.source_url, t.paper_url) AS source_url, t.result_date, t.uses_additional_data,
+           false AS hub_verified, NULL AS verify_token, t.task_path
+    FROM raw.table_results AS t
+    LEFT JOIN metric_names AS mn ON mn.source = 'tables' AND mn.raw_name = t.metric_raw
+    LEFT JOIN benchmark_keys AS k
+      ON k.source = 'tables' AND k.dataset = t.dataset AND k.subdataset IS NOT DISTINCT FROM t.subdataset
+     AND k.task IS NOT DISTINCT FROM t.task
+    LEFT JOIN model_resolution AS r
+      ON r.model_name = t.model_name AND r.given_id IS NOT DISTINCT FROM t.model_id
+     AND r.paper_key = coalesce(arxiv_id_of(t.paper_url), nullif(slug(t.paper_title), ''), 'unknown')
+), hub_rows AS (
+    SELECT 'hub-' || e.format AS source, e.record_key, NULL AS source_file,
+           coalesce(a.model_id, e.model_id) AS model_id, e.model_id AS model_name_raw, k.benchmark_id,
+           mn.metric, coalesce(e.metric_type, e.metric_name) AS metric_raw,
+           coalesce(lower(e.dataset_split), sp.split) AS split, '' AS setting,
+           e.value_raw, 'hub' AS scale_origin,
+           arxiv_id_of(e.source_url) AS arxiv_id,
+           coalesce(e.source_url, 'https://huggingface.co/' || e.model_id) AS source_url,
+           coalesce(e.result_date, m.last_modified::DATE) AS result_date, false AS uses_additional_data,
+           coalesce(e.verified, false) OR e.verify_token IS NOT NULL AS hub_verified, e.verify_token,
+           [coalesce(e.task_name, e.task_type)] AS task_path
+    FROM raw.hub_eval_results AS e
+    LEFT JOIN raw.hub_model_aliases AS a ON a.alias = e.model_id
+    LEFT JOIN raw.hub_models AS m ON m.model_id = coalesce(a.model_id, e.model_id)
+    LEFT JOIN metric_names AS mn ON mn.source = 'hub' AND mn.raw_name = coalesce(e.metric_type, e.metric_name)
+    LEFT JOIN metric_names AS sp ON sp.source = 'hub-name' AND sp.raw_name = e.metric_name
+    LEFT JOIN benchmark_keys AS k
+      ON k.source = 'hub' AND k.dataset = coalesce(e.dataset_type, e.dataset_name)
+     AND k.subdataset IS NOT DISTINCT FROM e.dataset_config
+     AND k.task IS NOT DISTINCT FROM coalesce(e.task_name, e.task_type)
+)
+SELECT c.*, parse_score(c.value_raw) AS parsed, m.direction, m.unit, m.kind, m.hub_unit
+FROM (SELECT * FROM table_rows UNION ALL SELECT * FROM hub_rows) AS c
+LEFT JOIN metrics AS m ON m.metric = c.metric;
+
+CREATE OR REPLACE TEMP TABLE result_values AS
+SELECT *,
+       CASE
+           WHEN parsed.value IS NULL THEN NULL
+           WHEN unit = 'fraction' AND parsed.percent_sign THEN parsed.value / 100
+           WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
+               THEN parsed.value * 100
+           ELSE parsed.value
+       END AS value,
+       CASE
+           WHEN parsed.spread IS NULL THEN NULL
+           WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
+               THEN parsed.spread * 100
+           ELSE parsed.spread
+       END AS spread
+FROM result_candidates;
+
+CREATE OR REPLACE TABLE result_rejects AS
+SELECT source, record_key, source_file, value_raw,
+       CASE
+           WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
+           WHEN benchmark_id IS NULL THEN 'no dataset: benchmark unresolved'
+           WHEN metric IS NULL THEN 'no metric name'
+           WHEN parsed.reason IS NOT NULL THEN parsed.reason
+           WHEN value = -1 AND (unit IS NULL OR unit NOT IN ('points')) AND direction IS DISTINCT FROM 'lower'
+               THEN 'placeholder value: -1'
+           WHEN unit = 'percent' AND NOT value BETWEEN 0 AND 100
+               THEN 'out of range: ' || value || ' is not a percentage'
+           WHEN unit = 'fraction' AND NOT value BETWEEN 0 AND 1
+               THEN 'out of range: ' || value || ' is not a fraction'
+           WHEN value < 0 AND unit IN ('count', 'ratio', 'bits', 'points')
+               THEN 'out of range: negative ' || unit
+       END AS reason
+FROM result_values
+WHERE kind IS DISTINCT FROM 'model_fact';
+DELETE FROM result_rejects WHERE reason IS NULL;
+
+CREATE OR REPLACE TEMP TABLE accepted AS
+SELECT v.*, substr(md5(v.source || '|' || v.record_key), 1, 16) AS result_id,
+       CASE WHEN v.verify_token IS NOT NULL THEN 1
+            WHEN v.source = 'hub-leaderboard' THEN 2
+            WHEN v.arxiv_id IS NOT NULL OR v.source = 'pwc-table' THEN 4
+            ELSE 5 END AS precedence
+FROM result_values AS v
+WHERE v.kind IS DISTINCT FROM 'model_fact'
+  AND (v.source, v.record_key) NOT IN (SELECT (source, record_key) FROM result_rejects);
+
+-- The first time each result was seen survives reruns (the working database keeps it).
+CREATE TABLE IF NOT EXISTS raw.results_seen (result_id VARCHAR PRIMARY KEY, first_seen_at TIMESTAMP);
+INSERT INTO raw.results_seen
+SELECT DISTINCT result_id, getvariable('run_started_at')::TIMESTAMP FROM accepted
+WHERE result_id NOT IN (SELECT result_id FROM raw.results_seen);
+
+CREATE OR REPLACE TABLE results AS
+WITH pairs AS (
+    -- other sources reporting the same model, benchmark, metric, split and setting
+    SELECT a.result_id,
+           bool_or(abs(a.value - b.value) <= greatest(0.1, 0.001 * abs(a.value))) AS corroborated,
+           bool_or(abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
+                   AND b.precedence <= a.precedence) AS conflict,
+           string_agg(DISTINCT CASE WHEN abs(a.value - b.value) <= greatest(0.1, 0.001 * abs(a.value))
+                                    THEN b.source END, ', ') AS corroborating_sources,
+           string_agg(DISTINCT CASE WHEN abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
+                                     AND b.precedence <= a.precedence
+                                    THEN b.source || '=' || b.value END, ', ') AS conflicting_values
+    FROM accepted AS a
+    JOIN accepted AS b
+      ON a.model_id = b.model_id AND a.benchmark_id = b.benchmark_id AND a.metric = b.metric
+     AND coalesce(a.split, '') = coalesce(b.split, '') AND a.setting = b.setting
+     AND (a.source, coalesce(a.source_file, '')) <> (b.source, coalesce(b.source_file, ''))
+    GROUP BY a.result_id
+), flagged AS (
+    SELECT a.*, s.first_seen_at,
+           coalesce(p.corroborated, false) AS corroborated,
+           coalesce(p.conflict, false) AS conflict,
+           p.corroborating_sources, p.conflicting_values,
+           pa.status = 'found' AND NOT pa.withdrawn AND pa.published::DATE <= a.result_date AS paper_ok,
+           pa.status AS paper_status, pa.withdrawn AS paper_withdrawn, pa.published::DATE AS paper_published,
+           list_contains(coalesce(m.arxiv_ids, []), a.arxiv_id) AS model_linked
+    FROM accepted AS a
+    LEFT JOIN pairs AS p USING (result_id)
+    LEFT JOIN raw.results_seen AS s USING (result_id)
+    LEFT JOIN papers AS pa ON pa.arxiv_id = a.arxiv_id
+    LEFT JOIN models AS m ON m.model_id = a.model_id
+)
+SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, split, setting,
+       value, spread, value_raw AS raw_value, unit, source,
+       CASE WHEN source LIKE 'hub-%' THEN 'hub'
+            WHEN arxiv_id IS NOT NULL THEN 'arxiv'
+            WHEN source = 'curated-table' THEN 'curated'
+            ELSE 'paper' END AS source_kind,
+       source_url, source_file, record_key, arxiv_id, result_date, first_seen_at, uses_additional_data,
+       hub_verified,
+       coalesce(paper_ok, false) AS paper_confirmed,
+       corroborated, conflict,
+       (hub_verified OR corroborated OR (coalesce(paper_ok, false) AND model_linked)) AND NOT conflict AS verified,
+       CASE WHEN hub_verified AND verify_token IS NOT NULL THEN 'reproduced'
+            WHEN (hub_verified OR corroborated OR (coalesce(paper_ok, false) AND model_linked)) AND NOT conflict
+                THEN 'confirmed'
+            WHEN arxiv_id IS NOT NULL OR source = 'pwc-table' THEN 'paper'
+            ELSE 'claimed' END AS verification_tier,
+       concat_ws('; ',
+           CASE WHEN hub_verified THEN 'hub: marked verified by the source'
+                                       || CASE WHEN verify_token IS NOT NULL THEN ' (verify token)' ELSE '' END END,
+           CASE WHEN arxiv_id IS NULL THEN 'paper: none cited'
+                WHEN paper_status IS NULL THEN 'paper: arXiv ' || arxiv_id || ' not fetched'
+                WHEN paper_status = 'missing' THEN 'paper: arXiv ' || arxiv_id || ' unknown to arXiv'
+                WHEN paper_withdrawn THEN 'paper: arXiv ' || arxiv_id || ' withdrawn'
+                WHEN result_date IS NULL THEN 'paper: arXiv ' || arxiv_id || ' exists, result has no date'
+                WHEN paper_published > result_date
+                    THEN 'paper: arXiv ' || arxiv_id || ' published ' || paper_published || ' after the result date'
+                ELSE 'paper: arXiv ' || arxiv_id || ' confirms (published ' || paper_published || ')'
+                     || CASE WHEN model_linked THEN ', cited by the model' ELSE ', not cited by the model' END
+           END,
+           CASE WHEN corroborated THEN 'corroborated by ' || corroborating_sources END,
+           CASE WHEN conflict THEN 'conflict with ' || conflicting_values END
+       ) AS verification_reasons,
+       task_path
+FROM flagged;
