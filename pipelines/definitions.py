@@ -24,7 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS, lower_bound_delta=FRESHNESS_WINDOW)
     nightly = dg.define_asset_job(
         "nightly",
-        selection=dg.AssetSelection.all(),
+        selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
         description="Ingest every source, rebuild core and analytics tables, run the checks, publish.",
         executor_def=dg.in_process_executor,
     )

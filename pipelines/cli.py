@@ -1,0 +1,150 @@
+"""`sotaboard`: run the nightly job headless, or print a model's page from the published warehouse.
+
+Every flag has an environment variable (pipelines/settings.py lists them); a flag wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.settings import SOURCES, Settings
+
+STEP_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+
+
+def _apply_flags(args: argparse.Namespace) -> None:
+    """Flags become the environment the code location reads, so `run` and `dagster dev` agree."""
+    for flag, variable in (("source", "SOTABOARD_SOURCE"), ("snapshot", "SOTABOARD_SNAPSHOT"),
+                           ("warehouse", "SOTABOARD_WAREHOUSE")):
+        value = getattr(args, flag, None)
+        if value:
+            os.environ[variable] = str(Path(value).absolute()) if flag != "source" else value
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute())))
+    home.mkdir(parents=True, exist_ok=True)
+
+
+@dg.logger(description="One line per step and check, for the terminal.")
+def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
+    started = time.monotonic()
+
+    class Progress(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            event = getattr(record, "dagster_meta", {}).get("dagster_event")
+            if event is None:
+                if record.levelno >= logging.WARNING:
+                    print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
+                return
+            kind = event.event_type_value
+            clock = f"{time.monotonic() - started:6.1f}s"
+            if kind in STEP_EVENTS:
+                print(f"{clock} {kind.removeprefix('STEP_').lower():8} {event.step_key}", flush=True)
+            elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                data = event.event_specific_data
+                print(f"{clock} check failed: {data.asset_key.to_user_string()}.{data.check_name}", flush=True)
+
+    log = logging.Logger("sotaboard.progress", level=logging.INFO)
+    log.addHandler(Progress())
+    return log
+
+
+def run(args: argparse.Namespace) -> int:
+    _apply_flags(args)
+    settings = Settings.from_env()
+    from pipelines.definitions import build_definitions  # after the flags reached the environment
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly")
+    print(f"sotaboard: nightly job, source={settings.source}, snapshot={settings.snapshot_dir}", flush=True)
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        raise_on_error=False,
+        run_config={"loggers": {"progress": {}}},
+        logger_defs={"progress": progress_logger},
+    )
+    failed_checks = [
+        f"{e.event_specific_data.asset_key.to_user_string()}.{e.event_specific_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+    ]
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    published = settings.warehouse_path
+    if published.exists():
+        _print_summary(published)
+    if failed_checks:
+        print(f"checks failed: {', '.join(failed_checks)}")
+    if failed_steps or not result.success:
+        print(f"sotaboard run failed: step(s) {', '.join(failed_steps) or 'unknown'} failed; "
+              f"the published warehouse was left as it was", file=sys.stderr)
+        return 1
+    blocking = [c for c in failed_checks if "freshness" not in c]
+    print(f"published {published}")
+    return 2 if blocking and not published.exists() else 0
+
+
+def _print_summary(path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        counts = con.execute(
+            "SELECT table_name, estimated_size FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name"
+        ).fetchall()
+        exact = {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name, _ in counts}
+        quarantined = con.execute("SELECT source, count(*) FROM quarantine GROUP BY 1 ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    print("rows: " + ", ".join(f"{name} {n}" for name, n in exact.items()))
+    print("quarantined: " + (", ".join(f"{source} {n}" for source, n in quarantined) or "none"))
+
+
+def model(args: argparse.Namespace) -> int:
+    _apply_flags(args)
+    from pipelines.model_page import ModelNotFound, WarehouseMissing, load_model_page, render_model_page
+
+    try:
+        page = load_model_page(Settings.from_env().warehouse_path, args.model_id)
+    except (ModelNotFound, WarehouseMissing) as exc:
+        print(f"sotaboard model: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(page, indent=2, default=str) if args.json else render_model_page(page))
+    return 0
+
+
+def dev(args: argparse.Namespace) -> int:
+    _apply_flags(args)
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), *args.dagster_args])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sotaboard", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_settings(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--warehouse", help="published DuckDB file (SOTABOARD_WAREHOUSE)")
+        sub.add_argument("--source", choices=SOURCES, help="snapshot or live (SOTABOARD_SOURCE)")
+        sub.add_argument("--snapshot", help="snapshot directory (SOTABOARD_SNAPSHOT)")
+        return sub
+
+    with_settings(commands.add_parser("run", help="run the nightly job now")).set_defaults(func=run)
+    page = with_settings(commands.add_parser("model", help="print a model's page"))
+    page.add_argument("model_id")
+    page.add_argument("--json", action="store_true", help="emit the page as JSON")
+    page.set_defaults(func=model)
+    ui = with_settings(commands.add_parser("dev", help="open the Dagster UI on this code location"))
+    ui.add_argument("dagster_args", nargs=argparse.REMAINDER)
+    ui.set_defaults(func=dev)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"sotaboard: {exc}", file=sys.stderr)
+        return 1
