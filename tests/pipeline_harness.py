@@ -1,0 +1,50 @@
+"""Run the table, core and analytics assets in process on a snapshot directory (no Hub, no arXiv)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets import analytics, catalog, core, tables
+from assets.checks import asset_checks
+from assets.tables import CURATED_COLUMNS
+from pipelines.resources import SnapshotResource, WarehouseResource
+
+
+def write_curated(snapshot: Path, rows: list[dict], name: str = "curated.csv") -> None:
+    (snapshot / "tables").mkdir(parents=True, exist_ok=True)
+    with open(snapshot / "tables" / name, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CURATED_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({column: row.get(column, "") for column in CURATED_COLUMNS})
+
+
+def build(snapshot: Path, state: Path) -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
+    warehouse = WarehouseResource(path=str(state / "published.duckdb"), state_dir=str(state))
+    resources = {
+        "warehouse": warehouse,
+        "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(snapshot), cache_dir=str(state / "cache")),
+    }
+    selected = dg.load_assets_from_modules([catalog, tables, core, analytics])
+    checks = [c for c in asset_checks if all(k.asset_key.path[0] in {a.key.path[0] for a in selected}
+                                             for k in c.check_keys)]
+    result = dg.materialize([*selected, *checks], resources=resources, raise_on_error=False)
+    return result, warehouse
+
+
+def query(warehouse: WarehouseResource, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse.working_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    return [e.event_specific_data.check_name for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+            and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR]
