@@ -35,12 +35,12 @@ def sotaboard(*args: str, env: dict[str, str], cwd: Path, timeout: float = 600) 
                           timeout=timeout)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def bundled_snapshot() -> Path:
     return BUNDLED_SNAPSHOT
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the project")

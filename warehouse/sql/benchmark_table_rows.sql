@@ -52,7 +52,9 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
        dataset,
        subdataset,
        row_index,
-       trim(row_json ->> 'model_name') AS model_name,
+       -- a row without a model name stands for its paper's method: name it by the paper title
+       coalesce(nullif(trim(row_json ->> 'model_name'), ''), nullif(trim(row_json ->> 'paper_title'), ''))
+           AS model_name,
        NULL AS model_id,
        m.key AS metric_raw,
        CASE json_type(m.value) WHEN 'NULL' THEN NULL ELSE m.value ->> '$' END AS value_raw,

@@ -2,24 +2,28 @@
 -- plus every metric name met in the sources that the registry does not know (direction NULL:
 -- never ranked). metric_aliases: raw name (lower-cased, split prefix removed) -> metric.
 CREATE OR REPLACE TABLE metric_aliases AS
-SELECT name_key(alias) AS alias, name_key(metric) AS metric
+SELECT name_key(alias) AS alias, name_key(metric) AS metric, nullif(name_key(dataset), '') AS dataset
 FROM read_csv(getvariable('reference_dir') || '/metric_aliases.csv', all_varchar = true);
 
 CREATE OR REPLACE TABLE split_prefixes AS
 SELECT name_key(prefix) AS prefix, split
 FROM read_csv(getvariable('reference_dir') || '/split_prefixes.csv', all_varchar = true);
 
--- Every raw metric name with what it normalises to.
+-- Every raw metric name, per source and dataset, with what it normalises to. An alias scoped to a
+-- dataset (CoQA's "OVERALL" is F1; it applies to datasets whose name starts with it) wins over a general one.
 CREATE OR REPLACE TABLE metric_names AS
 WITH seen AS (
-    SELECT metric_raw AS raw_name, 'tables' AS source, count(*) AS n FROM raw.table_results GROUP BY ALL
+    SELECT metric_raw AS raw_name, 'tables' AS source, dataset, count(*) AS n
+    FROM raw.table_results GROUP BY ALL
     UNION ALL
-    SELECT coalesce(metric_type, metric_name), 'hub', count(*) FROM raw.hub_eval_results GROUP BY ALL
+    SELECT coalesce(metric_type, metric_name), 'hub', coalesce(dataset_type, dataset_name), count(*)
+    FROM raw.hub_eval_results GROUP BY ALL
     UNION ALL
     -- the display name of a Hub metric, read only for the split it carries ("Validation ROUGE-1")
-    SELECT metric_name, 'hub-name', count(*) FROM raw.hub_eval_results GROUP BY ALL
+    SELECT metric_name, 'hub-name', coalesce(dataset_type, dataset_name), count(*)
+    FROM raw.hub_eval_results GROUP BY ALL
 ), keyed AS (
-    SELECT raw_name, source, n,
+    SELECT raw_name, source, dataset, n,
            regexp_replace(name_key(raw_name), '^%\s*', '') AS key
     FROM seen WHERE raw_name IS NOT NULL
 ), split_off AS (
@@ -29,13 +33,16 @@ WITH seen AS (
     FROM keyed AS k
     LEFT JOIN split_prefixes AS p
       ON k.key = p.prefix OR regexp_matches(k.key, '^' || p.prefix || '[\s_\-:]+\S')
-    QUALIFY row_number() OVER (PARTITION BY k.raw_name, k.source ORDER BY length(p.prefix) DESC NULLS LAST) = 1
+    QUALIFY row_number() OVER (PARTITION BY k.raw_name, k.source, k.dataset
+                               ORDER BY length(p.prefix) DESC NULLS LAST) = 1
 )
-SELECT raw_name, source, sum(n) AS n_results, any_value(split) AS split,
-       coalesce(any_value(a.metric), nullif(any_value(rest), ''), any_value(key)) AS metric,
-       any_value(a.metric) IS NOT NULL AS known
-FROM split_off LEFT JOIN metric_aliases AS a ON a.alias = split_off.rest
-GROUP BY raw_name, source;
+SELECT s.raw_name, s.source, s.dataset, s.n AS n_results, s.split,
+       coalesce(a.metric, nullif(s.rest, ''), s.key) AS metric,
+       a.metric IS NOT NULL AS known
+FROM split_off AS s
+LEFT JOIN metric_aliases AS a
+  ON a.alias = s.rest AND (a.dataset IS NULL OR starts_with(name_key(s.dataset), a.dataset))
+QUALIFY row_number() OVER (PARTITION BY s.raw_name, s.source, s.dataset ORDER BY a.dataset NULLS LAST) = 1;
 
 CREATE OR REPLACE TABLE metrics AS
 WITH registry AS (

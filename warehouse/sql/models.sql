@@ -34,7 +34,8 @@ CREATE OR REPLACE TABLE model_facts AS
 SELECT r.model_id, mn.metric AS fact, parse_count(t.value_raw) AS value, t.value_raw AS raw_value,
        t.source_file, t.record_key
 FROM raw.table_results AS t
-JOIN metric_names AS mn ON mn.source = 'tables' AND mn.raw_name = t.metric_raw
+JOIN metric_names AS mn
+  ON mn.source = 'tables' AND mn.raw_name = t.metric_raw AND mn.dataset IS NOT DISTINCT FROM t.dataset
 JOIN metrics AS m ON m.metric = mn.metric AND m.kind = 'model_fact'
 JOIN model_resolution AS r
   ON r.model_name = t.model_name AND r.given_id IS NOT DISTINCT FROM t.model_id

@@ -15,7 +15,8 @@ WITH table_rows AS (
            coalesce(t.source_url, t.paper_url) AS source_url, t.result_date, t.uses_additional_data,
            false AS hub_verified, NULL AS verify_token, t.task_path
     FROM raw.table_results AS t
-    LEFT JOIN metric_names AS mn ON mn.source = 'tables' AND mn.raw_name = t.metric_raw
+    LEFT JOIN metric_names AS mn
+      ON mn.source = 'tables' AND mn.raw_name = t.metric_raw AND mn.dataset IS NOT DISTINCT FROM t.dataset
     LEFT JOIN benchmark_keys AS k
       ON k.source = 'tables' AND k.dataset = t.dataset AND k.subdataset IS NOT DISTINCT FROM t.subdataset
      AND k.task IS NOT DISTINCT FROM t.task
@@ -36,8 +37,12 @@ WITH table_rows AS (
     FROM raw.hub_eval_results AS e
     LEFT JOIN raw.hub_model_aliases AS a ON a.alias = e.model_id
     LEFT JOIN raw.hub_models AS m ON m.model_id = coalesce(a.model_id, e.model_id)
-    LEFT JOIN metric_names AS mn ON mn.source = 'hub' AND mn.raw_name = coalesce(e.metric_type, e.metric_name)
-    LEFT JOIN metric_names AS sp ON sp.source = 'hub-name' AND sp.raw_name = e.metric_name
+    LEFT JOIN metric_names AS mn
+      ON mn.source = 'hub' AND mn.raw_name = coalesce(e.metric_type, e.metric_name)
+     AND mn.dataset IS NOT DISTINCT FROM coalesce(e.dataset_type, e.dataset_name)
+    LEFT JOIN metric_names AS sp
+      ON sp.source = 'hub-name' AND sp.raw_name = e.metric_name
+     AND sp.dataset IS NOT DISTINCT FROM coalesce(e.dataset_type, e.dataset_name)
     LEFT JOIN benchmark_keys AS k
       ON k.source = 'hub' AND k.dataset = coalesce(e.dataset_type, e.dataset_name)
      AND k.subdataset IS NOT DISTINCT FROM e.dataset_config

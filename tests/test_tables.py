@@ -1,0 +1,143 @@
+"""Benchmark tables: every real Papers with Code file in ../shared, value parsing, metric registry."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline_harness import build, failed_checks, query, write_curated
+from warehouse import sql
+
+
+@pytest.fixture(scope="module")
+def macros():
+    con = duckdb.connect()
+    con.execute(sql("create_macros"))
+    yield con
+    con.close()
+
+
+def parse(con, text):
+    return con.execute("SELECT parse_score(?)", [text]).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("text, value, spread, percent", [
+    ("83.6", 83.6, None, False),
+    ("83.6%", 83.6, None, True),
+    ("**70.3**", 70.3, None, False),
+    ("0.7482 ± 0.0015", 0.7482, 0.0015, False),
+    ("88.1 +/- 0.3", 88.1, 0.3, False),
+    ("1,234.5", 1234.5, None, False),
+    ("0,912", 0.912, None, False),
+    (" 91.2 ", 91.2, None, False),
+    ("1e-3", 0.001, None, False),
+])
+def test_value_forms(macros, text, value, spread, percent):
+    parsed = parse(macros, text)
+    assert parsed["reason"] is None
+    assert parsed["value"] == pytest.approx(value) and parsed["percent_sign"] is percent
+    assert parsed["spread"] == (None if spread is None else pytest.approx(spread))
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("-", "not a value: -"), ("--", "not a value: --"), ("", "empty value"), (None, "empty value"),
+    ("Please tell us", "not a value: Please tell us"), ("N/A", "not a value: N/A"), ("nan", "not a value: nan"),
+    ("93.0/90.7", "unparsable value: 93.0/90.7"), ("Yes", "unparsable value: Yes"),
+])
+def test_non_values_have_reasons(macros, text, reason):
+    parsed = parse(macros, text)
+    assert parsed["value"] is None and parsed["reason"] == reason
+
+
+@pytest.mark.parametrize("text, count", [("24M", 24_000_000), ("1.3B", 1_300_000_000), ("355M params", 355_000_000),
+                                         ("110,000,000", 110_000_000), ("", None), ("unknown", None)])
+def test_sizes_are_counts(macros, text, count):
+    assert macros.execute("SELECT parse_count(?)", [text]).fetchall()[0][0] == count
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False),
+       st.sampled_from(["{}", "{}%", "**{}**", " {} ", "{} ± 0.5"]))
+def test_a_written_number_parses_to_itself(macros, number, template):
+    text = template.format(repr(number))
+    parsed = parse(macros, text)
+    assert parsed["value"] == number or math.isclose(parsed["value"], number, rel_tol=1e-15)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20))
+def test_any_text_either_parses_to_a_float_it_contains_or_gives_a_reason(macros, text):
+    parsed = parse(macros, text)
+    if parsed["value"] is None:
+        assert parsed["reason"]
+    else:
+        assert parsed["reason"] is None
+        digits = "".join(ch for ch in text if ch.isdigit())
+        assert digits, f"{text!r} became {parsed['value']} from no digits"
+
+
+@pytest.fixture(scope="module")
+def shared_tables(tmp_path_factory, shared):
+    tmp = tmp_path_factory.mktemp("shared_tables")
+    shutil.copytree(shared / "data" / "pwc", tmp / "snap" / "tables")
+    write_curated(tmp / "snap", [{"model_name": "", "benchmark": "X", "metric": "accuracy", "value": "1"}],
+                  name="broken_rows.csv")
+    (tmp / "snap" / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
+    result, warehouse = build(tmp / "snap", tmp / "state")
+    return result, warehouse
+
+
+def test_every_shared_file_loads_and_reconciles(shared_tables, shared):
+    result, warehouse = shared_tables
+    assert result.success and failed_checks(result) == []
+    files = {row[0] for row in query(warehouse, "SELECT source_file FROM table_reconciliation")}
+    expected = {f"tables/{p.name}" for p in (shared / "data" / "pwc").glob("*.json")} - {"tables/example_json_format.json"}
+    assert expected <= files
+    assert query(warehouse, "SELECT count(*) FROM table_reconciliation WHERE NOT reconciles") == [(0,)]
+    cells = query(warehouse, "SELECT sum(cells), sum(results) + sum(quarantined) + sum(facts) FROM table_reconciliation")
+    assert cells[0][0] == cells[0][1] > 3000
+
+
+def test_bad_files_are_reported_with_path_and_reason(shared_tables):
+    _, warehouse = shared_tables
+    reasons = dict(query(warehouse, "SELECT record_key, reason FROM quarantine WHERE source = 'tables'"))
+    assert reasons["tables/example_json_format.json"].startswith("not the evaluation-tables shape")
+    assert reasons["tables/not_json.json"] == "not UTF-8 text"
+    assert reasons["tables/broken_rows.csv|0"].startswith("curated row without model_name")
+
+
+@pytest.mark.parametrize("benchmark, metric, split, sota, value, n", [
+    # checked by hand in ../shared/data/pwc: best value per distinct (model name, paper)
+    ("squad-v2", "f1", "", "FPNet (ensemble)", 93.183, 186),
+    ("squad-v1.1", "exact match", "", "LUKE (single model)", 90.202, 156),
+    ("snli", "accuracy", "test", "MT-DNN", 91.1, 64),
+    ("conll-2003", "f1", "", "CNN Large + fine-tune (2019)", 93.5, 20),
+    ("wikitext-103", "perplexity", "test", "Routing Transformer (2020)", 15.8, 15),
+])
+def test_state_of_the_art_checked_by_hand(shared_tables, benchmark, metric, split, sota, value, n):
+    _, warehouse = shared_tables
+    rows = query(warehouse, "SELECT m.display_name, l.value, l.n_models FROM leaderboard l JOIN models m USING (model_id) "
+                            "WHERE l.benchmark_id = ? AND l.metric = ? AND l.split = ? AND l.is_sota",
+                 [benchmark, metric, split])
+    assert rows == [(sota, value, n)]
+
+
+def test_fraction_metrics_stay_fractions_and_sizes_are_facts(shared_tables):
+    _, warehouse = shared_tables
+    assert query(warehouse, "SELECT DISTINCT unit FROM results WHERE metric = 'answer exact match'") == [("fraction",)]
+    assert query(warehouse, "SELECT max(value) <= 1 FROM results WHERE metric = 'answer exact match'") == [(True,)]
+    assert query(warehouse, "SELECT count(*) FROM results WHERE metric = 'parameters'") == [(0,)]
+    assert query(warehouse, "SELECT count(*) > 0 FROM model_facts WHERE fact = 'parameters' AND value > 1000000") == [(True,)]
+
+
+def test_unknown_metrics_are_reported_not_ranked(shared_tables):
+    _, warehouse = shared_tables
+    unknown = {row[0] for row in query(warehouse, "SELECT metric FROM unknown_metrics")}
+    assert "p@5" in unknown
+    assert query(warehouse, "SELECT count(*) FROM leaderboard WHERE metric IN (SELECT metric FROM unknown_metrics)") \
+        == [(0,)]
