@@ -58,21 +58,38 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric")
 
 
-@dg.asset(group_name="ingest", kinds={"json", "csv", "duckdb"})
+def _read_archive_parquet(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
+    """Tasks of a Parquet file of the Papers with Code archive (one task per row) into table_task_docs."""
+    try:
+        con.execute(
+            "INSERT INTO table_task_docs SELECT ?, row_number() OVER () - 1, to_json(p) FROM read_parquet(?) AS p",
+            [str(path), str(path)],
+        )
+    except duckdb.Error as exc:
+        log.fail(str(path.relative_to(root)), f"unreadable Parquet: {str(exc).splitlines()[0]}")
+
+
+@dg.asset(group_name="ingest", kinds={"json", "csv", "parquet", "duckdb"})
 def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every cell of every benchmark table in the snapshot's `tables/`: one row per (file, task path,
     dataset, table row, metric) in `raw.table_results`, with the value text as found. Papers with
-    Code `*.json` files are flattened in SQL; curated `*.csv` files follow the README's columns."""
+    Code `*.json` files and archive `*.parquet` files are flattened in SQL; curated `*.csv` files
+    follow the README's columns."""
     root = snapshot.root
     tables_dir = root / "tables"
     log = IngestLog("tables", snapshot.source)
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
+        warehouse.run_sql(con, "create_macros")
         con.execute("DELETE FROM raw.table_results")
+        con.execute("CREATE OR REPLACE TEMP TABLE table_task_docs (filename VARCHAR, task_index INTEGER, task JSON)")
         if any(tables_dir.glob("*.json")):
-            warehouse.run_sql(con, "benchmark_table_rows", tables_glob=str(tables_dir / "*.json"), root=str(root))
+            warehouse.run_sql(con, "read_table_files", tables_glob=str(tables_dir / "*.json"))
             for filename, reason, payload in con.execute("SELECT * FROM table_file_errors").fetchall():
                 log.fail(str(Path(filename).relative_to(root)), reason, payload)
+        for path in sorted(tables_dir.glob("*.parquet")):
+            _read_archive_parquet(con, path, root, log)
+        warehouse.run_sql(con, "benchmark_table_rows", root=str(root))
         for path in sorted(tables_dir.glob("*.csv")):
             _load_curated_csv(con, path, root, log)
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]

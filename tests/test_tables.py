@@ -88,6 +88,9 @@ def shared_tables(tmp_path_factory, shared):
     write_curated(tmp / "snap", [{"model_name": "", "benchmark": "X", "metric": "accuracy", "value": "1"}],
                   name="broken_rows.csv")
     (tmp / "snap" / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
+    # the Hub archive's shape: the same tasks as Parquet rows, nested lists as structs
+    duckdb.execute("COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) TO ?",
+                   [str(shared / "data" / "pwc" / "nlp-progress.json"), str(tmp / "snap" / "tables" / "archive.parquet")])
     result, warehouse = build(tmp / "snap", tmp / "state")
     return result, warehouse
 
@@ -141,3 +144,12 @@ def test_unknown_metrics_are_reported_not_ranked(shared_tables):
     assert "p@5" in unknown
     assert query(warehouse, "SELECT count(*) FROM leaderboard WHERE metric IN (SELECT metric FROM unknown_metrics)") \
         == [(0,)]
+
+
+def test_archive_parquet_gives_the_same_cells_as_its_json(shared_tables):
+    _, warehouse = shared_tables
+    rows = query(warehouse, "SELECT source_file, cells, results, quarantined, facts FROM table_reconciliation "
+                            "WHERE source_file IN ('tables/archive.parquet', 'tables/nlp-progress.json') ORDER BY 1")
+    assert len(rows) == 2 and rows[0][1:] == rows[1][1:]
+    assert query(warehouse, "SELECT DISTINCT source_format FROM raw.table_results "
+                            "WHERE source_file = 'tables/archive.parquet'") == [("pwc-parquet",)]

@@ -1,51 +1,33 @@
--- Flattens every Papers with Code evaluation-tables file under getvariable('tables_glob') into
--- raw.table_results (one row per table row and metric), walking subtasks and subdatasets to any
--- depth. Files that are not UTF-8, not JSON, or not a list of tasks go to raw.table_file_errors.
-CREATE OR REPLACE TEMP TABLE table_files AS
-SELECT filename, try(decode(content)) AS text
-FROM read_blob(getvariable('tables_glob'));
-
-CREATE OR REPLACE TEMP TABLE table_file_errors AS
-SELECT filename,
-       CASE WHEN text IS NULL THEN 'not UTF-8 text'
-            WHEN NOT json_valid(text) THEN 'not valid JSON'
-            ELSE 'not the evaluation-tables shape: top level is ' || json_type(text::JSON) || ', not a list of tasks'
-       END AS reason,
-       left(coalesce(text, ''), 500) AS payload
-FROM table_files
-WHERE text IS NULL OR NOT json_valid(text) OR json_type(text::JSON) <> 'ARRAY';
-
-DELETE FROM raw.table_results WHERE source_format = 'pwc-json';
+-- Flattens the evaluation-tables tasks of table_task_docs (from JSON files or archive Parquet
+-- rows) into raw.table_results: one row per (file, task path, dataset, table row, metric), walking
+-- subtasks and subdatasets to any depth, value text kept as found.
 
 INSERT INTO raw.table_results
-WITH RECURSIVE docs AS (
-    SELECT filename, text::JSON AS doc
-    FROM table_files
-    WHERE filename NOT IN (SELECT filename FROM table_file_errors)
-), tasks(filename, task_path, categories, node) AS (
-    SELECT filename, [t.value ->> 'task'], t.value -> 'categories', t.value
-    FROM docs, json_each(doc) AS t
+WITH RECURSIVE tasks(filename, task_position, task_path, categories, node) AS (
+    SELECT filename, task_index::VARCHAR, [task ->> 'task'], task -> 'categories', task
+    FROM table_task_docs
     UNION ALL
-    SELECT filename, task_path || [s.value ->> 'task'], coalesce(s.value -> 'categories', categories), s.value
-    FROM tasks, json_each(node -> 'subtasks') AS s
+    SELECT filename, task_position || '.' || s.key, task_path || [s.value ->> 'task'],
+           coalesce(s.value -> 'categories', categories), s.value
+    FROM tasks, json_each(json_array_of(node -> 'subtasks')) AS s
 ), datasets AS (
     SELECT filename, task_path, categories, d.value ->> 'dataset' AS dataset,
-           NULL::VARCHAR AS subdataset, d.key AS position, d.value AS node
-    FROM tasks, json_each(node -> 'datasets') AS d
+           NULL::VARCHAR AS subdataset, task_position || ':' || d.key AS position, d.value AS node
+    FROM tasks, json_each(json_array_of(node -> 'datasets')) AS d
 ), all_datasets AS (
     SELECT * FROM datasets
     UNION ALL
     SELECT filename, task_path, categories, dataset,
            coalesce(s.value ->> 'dataset', 'subdataset ' || s.key), position || '.' || s.key, s.value
-    FROM datasets, json_each(node -> 'subdatasets') AS s
+    FROM datasets, json_each(json_array_of(node -> 'subdatasets')) AS s
 ), table_rows AS (
     SELECT d.*, r.key::INTEGER AS row_index, r.value AS row_json
-    FROM all_datasets AS d, json_each(d.node -> 'sota' -> 'rows') AS r
+    FROM all_datasets AS d, json_each(json_array_of(d.node -> 'sota' -> 'rows')) AS r
 )
 SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_to_string(task_path, ' > '),
                  dataset, position, row_index, m.key) AS record_key,
        replace(filename, getvariable('root') || '/', '') AS source_file,
-       'pwc-json' AS source_format,
+       CASE WHEN filename LIKE '%.parquet' THEN 'pwc-parquet' ELSE 'pwc-json' END AS source_format,
        task_path,
        task_path[-1] AS task,
        json_extract_string(categories, '$[0]') AS area,
@@ -66,5 +48,7 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
        try_cast(row_json ->> 'paper_date' AS DATE) AS result_date,
        nullif(trim(row_json ->> 'paper_url'), '') AS source_url,
        coalesce(try_cast(row_json ->> 'uses_additional_data' AS BOOLEAN), false) AS uses_additional_data
-FROM table_rows, json_each(row_json -> 'metrics') AS m
+FROM table_rows, json_each(json_object_of(row_json -> 'metrics')) AS m
+-- Parquet gives every row the union of all metric columns: a NULL there is no cell at all
+WHERE NOT (filename LIKE '%.parquet' AND json_type(m.value) = 'NULL')
 QUALIFY row_number() OVER (PARTITION BY record_key) = 1;
