@@ -21,7 +21,7 @@ benchmarks = sql_table_asset(
 
 models = sql_table_asset(
     "models", group="core", deps=[*HUB, "benchmark_table_rows", "metrics"],
-    tables=["models", "model_aliases", "model_resolution", "model_facts"],
+    tables=["models", "model_aliases", "model_resolution", "model_facts", "model_ambiguities"],
     description="One row per model (key: model_id, the Hugging Face repo id, or a synthetic "
     "'paper:<paper>/<name>' key for models without a repo), with card facts; model_aliases lists "
     "other names (legacy ids, table names) and model_resolution the evidence for each.",

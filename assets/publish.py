@@ -6,7 +6,7 @@ from pipelines.resources import WarehouseResource
 
 # Relations of the published warehouse (the analysts' contract; warehouse/README.md documents them).
 PUBLISHED_TABLES = [
-    "models", "model_aliases", "model_facts", "papers", "benchmarks", "benchmark_aliases", "metrics",
+    "models", "model_aliases", "model_facts", "model_ambiguities", "papers", "benchmarks", "benchmark_aliases", "metrics",
     "metric_names", "unknown_metrics", "results", "leaderboard", "sota_history", "model_strengths",
     "source_freshness", "entity_freshness", "leaderboard_freshness", "quarantine", "table_reconciliation",
 ]

@@ -153,3 +153,23 @@ def test_archive_parquet_gives_the_same_cells_as_its_json(shared_tables):
     assert len(rows) == 2 and rows[0][1:] == rows[1][1:]
     assert query(warehouse, "SELECT DISTINCT source_format FROM raw.table_results "
                             "WHERE source_file = 'tables/archive.parquet'") == [("pwc-parquet",)]
+
+
+def test_near_matches_are_reported_not_merged(shared_tables):
+    _, warehouse = shared_tables
+    pairs = query(warehouse, "SELECT name, other_name, reason FROM model_ambiguities")
+    names = {frozenset((a, b)) for a, b, _ in pairs}
+    assert frozenset(("BERTSP (single model)", "BERT (single model)")) in names
+    ids = query(warehouse, "SELECT count(DISTINCT model_id) FROM model_resolution "
+                           "WHERE model_name IN ('BERTSP (single model)', 'BERT (single model)')")
+    assert ids[0][0] >= 2
+
+
+def test_same_name_in_other_case_and_spacing_is_one_model(tmp_path):
+    write_curated(tmp_path / "snap", [
+        {"model_name": "Big  Model", "benchmark": "Toy", "task": "Text Classification", "metric": "accuracy", "value": "80"},
+        {"model_name": "big model", "benchmark": "Toy", "task": "Text Classification", "metric": "F1", "value": "70"},
+    ])
+    result, warehouse = build(tmp_path / "snap", tmp_path / "state")
+    assert result.success
+    assert query(warehouse, "SELECT count(DISTINCT model_id) FROM results") == [(1,)]

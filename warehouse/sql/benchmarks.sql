@@ -1,8 +1,15 @@
 -- benchmark_refs: every way a source names a benchmark -> benchmark_id. A benchmark is a dataset
 -- (with subdataset) evaluated for one task; a known alias (reference/benchmark_aliases.csv) gives
--- its canonical id, otherwise the id is slug(dataset[ subdataset]) || '.' || slug(task).
+-- its canonical id, otherwise the id is slug(dataset[ subdataset]) || '.' || slug(task), the task
+-- first mapped to its canonical name by reference/task_synonyms.csv ("Entity recognition" is
+-- "Named entity recognition").
 CREATE OR REPLACE TABLE benchmark_refs AS
-WITH aliases AS (
+WITH synonyms AS (
+    -- a synonym shared by two tasks ("Language Model") names neither
+    SELECT name_key(synonym) AS synonym_key, any_value(task) AS task
+    FROM read_csv(getvariable('reference_dir') || '/task_synonyms.csv', all_varchar = true)
+    GROUP BY 1 HAVING count(DISTINCT task) = 1
+), aliases AS (
     SELECT name_key(alias) AS alias_key, benchmark_id, name, task
     FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv', all_varchar = true)
 ), table_refs AS (
@@ -14,9 +21,12 @@ WITH aliases AS (
            [coalesce(task_name, task_type)], NULL, NULL
     FROM raw.hub_eval_results WHERE coalesce(dataset_type, dataset_name) IS NOT NULL
 ), refs AS (
-    SELECT * FROM table_refs UNION ALL SELECT * FROM hub_refs
+    SELECT r.* REPLACE (coalesce(s.task, r.task) AS task), r.task AS raw_task
+    FROM (SELECT * FROM table_refs UNION ALL SELECT * FROM hub_refs) AS r
+    LEFT JOIN synonyms AS s ON s.synonym_key = name_key(r.task)
 )
-SELECT r.source, r.dataset, r.subdataset, r.task, r.task_path, r.area_hint, r.arxiv_id,
+SELECT r.source, r.dataset, r.subdataset, r.raw_task AS task, r.task AS canonical_task, r.task_path,
+       r.area_hint, r.arxiv_id,
        coalesce(a.benchmark_id,
                 slug(r.dataset || coalesce(' ' || r.subdataset, '')) || '.' || coalesce(slug(r.task), 'unknown-task'))
            AS benchmark_id,

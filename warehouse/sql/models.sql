@@ -89,3 +89,21 @@ SELECT DISTINCT alias, model_id, reason FROM (
     UNION ALL
     SELECT model_name, model_id, evidence FROM model_resolution WHERE model_name <> model_id
 );
+
+-- model_ambiguities: near-matches deliberately left unmerged, for review (grain: model_id,
+-- other_model_id). Same name under different papers, or names at least 0.95 alike (Jaro-Winkler on
+-- slugs sharing their first four characters, which keeps the comparison near linear).
+CREATE OR REPLACE TABLE model_ambiguities AS
+WITH names AS (
+    SELECT DISTINCT model_id, model_name AS name, slug(model_name) AS name_slug FROM model_resolution
+    UNION
+    SELECT model_id, split_part(model_id, '/', -1), slug(split_part(model_id, '/', -1)) FROM raw.hub_models
+)
+SELECT a.model_id, b.model_id AS other_model_id, a.name, b.name AS other_name,
+       round(jaro_winkler_similarity(a.name_slug, b.name_slug), 3) AS similarity,
+       CASE WHEN a.name_slug = b.name_slug THEN 'same name, different paper or repo' ELSE 'similar names' END
+           AS reason
+FROM names AS a
+JOIN names AS b
+  ON a.model_id < b.model_id AND left(a.name_slug, 4) = left(b.name_slug, 4)
+ AND (a.name_slug = b.name_slug OR jaro_winkler_similarity(a.name_slug, b.name_slug) >= 0.95);
