@@ -38,3 +38,16 @@ model_page = sql_table_asset(
     description="Views that answer each section of a model page in one query, filtered by model_id "
     "(warehouse/README.md lists them).",
 )
+
+result_conflicts = sql_table_asset(
+    "result_conflicts", group="analytics", deps=["results"],
+    description="One row per pair of results (result_id, other_result_id) from different sources that "
+    "disagree beyond the tolerance on the same model, benchmark, metric, split and setting, with which "
+    "side takes precedence: the review list behind the `conflict` flag.",
+)
+
+hub_rank_comparison = sql_table_asset(
+    "hub_rank_comparison", group="analytics", deps=["leaderboard", "benchmarks", "hub_leaderboards"],
+    description="One row per (dataset_id, model_id, metric) of a Hub dataset leaderboard that we also rank: "
+    "the Hub's rank and value beside ours among the same models; rank_agrees flags disagreements.",
+)

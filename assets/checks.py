@@ -75,6 +75,10 @@ CHECKS = [
     unique_key("model_strengths", "model_strengths", "model_id", "area"),
     references("model_strengths", "model_strengths", "model_id", "models", "model_id"),
     unique_key("source_freshness", "source_freshness", "source"),
+    unique_key("result_conflicts", "result_conflicts", "result_id", "other_result_id"),
+    Check("result_conflicts", "result_conflicts_flagged", "the lower-precedence side of every conflict is flagged",
+          "SELECT c.result_id FROM result_conflicts c JOIN results r USING (result_id) WHERE NOT r.conflict"),
+    unique_key("hub_rank_comparison", "hub_rank_comparison", "dataset_id", "model_id", "metric", "split", "setting"),
 ]
 
 

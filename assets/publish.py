@@ -9,13 +9,15 @@ PUBLISHED_TABLES = [
     "models", "model_aliases", "model_facts", "model_ambiguities", "papers", "benchmarks", "benchmark_aliases", "metrics",
     "metric_names", "unknown_metrics", "results", "leaderboard", "sota_history", "model_strengths",
     "source_freshness", "entity_freshness", "leaderboard_freshness", "quarantine", "table_reconciliation",
+    "result_conflicts", "hub_rank_comparison",
 ]
 PUBLISHED_VIEW_SQL = ["model_page"]
 
 
 @dg.asset(
     group_name="publish",
-    deps=["quarantine", "leaderboard", "sota_history", "model_strengths", "source_freshness", "model_page"],
+    deps=["quarantine", "leaderboard", "sota_history", "model_strengths", "source_freshness", "model_page",
+          "result_conflicts", "hub_rank_comparison"],
     kinds={"duckdb"},
     pool="warehouse",
 )

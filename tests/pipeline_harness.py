@@ -23,16 +23,24 @@ def write_curated(snapshot: Path, rows: list[dict], name: str = "curated.csv") -
             writer.writerow({column: row.get(column, "") for column in CURATED_COLUMNS})
 
 
-def build(snapshot: Path, state: Path) -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
+def build(snapshot: Path, state: Path, seed_sql: str | None = None
+          ) -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
+    """Ingest the snapshot's catalog and tables, run `seed_sql` on the working database (to stand
+    in for Hub or arXiv rows), then build core and analytics with their checks."""
     warehouse = WarehouseResource(path=str(state / "published.duckdb"), state_dir=str(state))
     resources = {
         "warehouse": warehouse,
         "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(snapshot), cache_dir=str(state / "cache")),
     }
-    selected = dg.load_assets_from_modules([catalog, tables, core, analytics])
-    checks = [c for c in asset_checks if all(k.asset_key.path[0] in {a.key.path[0] for a in selected}
-                                             for k in c.check_keys)]
-    result = dg.materialize([*selected, *checks], resources=resources, raise_on_error=False)
+    ingest = dg.load_assets_from_modules([catalog, tables])
+    assert dg.materialize(ingest, resources=resources).success
+    if seed_sql:
+        with warehouse.connect() as con:
+            con.execute(seed_sql)
+    built = dg.load_assets_from_modules([core, analytics])
+    keys = {a.key for a in built}
+    checks = [c for c in asset_checks if all(k.asset_key in keys for k in c.check_keys)]
+    result = dg.materialize([*built, *checks], resources=resources, raise_on_error=False)
     return result, warehouse
 
 

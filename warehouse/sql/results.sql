@@ -53,18 +53,19 @@ FROM (SELECT * FROM table_rows UNION ALL SELECT * FROM hub_rows) AS c
 LEFT JOIN metrics AS m ON m.metric = c.metric;
 
 CREATE OR REPLACE TEMP TABLE result_values AS
+-- Scaling between fraction and percent is rounded to 12 decimals so 0.801 becomes 80.1, not 80.10000000000001.
 SELECT *,
        CASE
            WHEN parsed.value IS NULL THEN NULL
-           WHEN unit = 'fraction' AND parsed.percent_sign THEN parsed.value / 100
+           WHEN unit = 'fraction' AND parsed.percent_sign THEN round(parsed.value / 100, 12)
            WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
-               THEN parsed.value * 100
+               THEN round(parsed.value * 100, 12)
            ELSE parsed.value
        END AS value,
        CASE
            WHEN parsed.spread IS NULL THEN NULL
            WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
-               THEN parsed.spread * 100
+               THEN round(parsed.spread * 100, 12)
            ELSE parsed.spread
        END AS spread
 FROM result_candidates;
@@ -91,8 +92,9 @@ DELETE FROM result_rejects WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE accepted AS
 SELECT v.*, substr(md5(v.source || '|' || v.record_key), 1, 16) AS result_id,
+       -- SPEC precedence: reproduced > official leaderboard > paper > card claim
        CASE WHEN v.verify_token IS NOT NULL THEN 1
-            WHEN v.source = 'hub-leaderboard' THEN 2
+            WHEN v.hub_verified OR v.source = 'hub-leaderboard' THEN 2
             WHEN v.arxiv_id IS NOT NULL OR v.source = 'pwc-table' THEN 4
             ELSE 5 END AS precedence
 FROM result_values AS v
@@ -144,7 +146,7 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
             WHEN source = 'curated-table' THEN 'curated'
             ELSE 'paper' END AS source_kind,
        source_url, source_file, record_key, arxiv_id, result_date, first_seen_at, uses_additional_data,
-       hub_verified,
+       precedence AS source_precedence, hub_verified,
        coalesce(paper_ok, false) AS paper_confirmed,
        corroborated, conflict,
        (hub_verified OR corroborated OR (coalesce(paper_ok, false) AND model_linked)) AND NOT conflict AS verified,

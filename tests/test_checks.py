@@ -1,0 +1,62 @@
+"""Asset checks pass on a clean build and fail when the tables are broken."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from assets.checks import asset_checks
+from pipeline_harness import build, failed_checks, write_curated
+from pipelines.resources import WarehouseResource
+
+
+def evaluate(warehouse) -> dict[str, bool]:
+    """Run every check definition against the working database, by name."""
+    results = {}
+    for definition in asset_checks:
+        (key,) = definition.check_keys
+        results[key.name] = definition(warehouse=warehouse).passed
+    return results
+
+
+@pytest.fixture(scope="module")
+def built_state(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("checks")
+    write_curated(tmp / "snap", [
+        {"model_name": name, "benchmark": "Toy", "task": "Text Classification", "metric": "accuracy", "value": value}
+        for name, value in [("A", "90"), ("B", "80"), ("C", "70")]
+    ])
+    result, warehouse = build(tmp / "snap", tmp / "state")
+    assert result.success and failed_checks(result) == []
+    return warehouse.working_path.parent
+
+
+@pytest.fixture
+def clean(built_state, tmp_path):
+    """A private copy of the built working database, free to break."""
+    shutil.copytree(built_state, tmp_path / "state")
+    return WarehouseResource(path=str(tmp_path / "published.duckdb"), state_dir=str(tmp_path / "state"))
+
+
+def test_all_checks_pass_on_a_clean_build(clean):
+    assert all(evaluate(clean).values())
+
+
+@pytest.mark.parametrize("breakage, failing", [
+    ("INSERT INTO models (model_id) SELECT model_id FROM models LIMIT 1", "models_key_unique_not_null"),
+    ("INSERT INTO results (result_id, model_id, benchmark_id, metric) VALUES ('x', 'ghost', 'toy', 'accuracy')",
+     "results_model_id_references_models"),
+    ("UPDATE leaderboard SET rank = n_models + 1 WHERE rank = 3", "leaderboard_rank_within_n"),
+    ("UPDATE leaderboard SET rank = 2 WHERE rank = 1", "leaderboard_every_group_has_sota"),
+    ("DELETE FROM leaderboard WHERE rank = 3", "leaderboard_n_matches_rows"),
+    ("UPDATE results SET value = 140 WHERE unit = 'percent'", "results_percent_in_range"),
+    ("UPDATE results SET verified = true, conflict = true", "results_verified_not_in_conflict"),
+    ("INSERT INTO quarantine VALUES ('tables', 'k', '', NULL, now())", "quarantine_has_reasons"),
+])
+def test_broken_tables_fail_their_check(clean, breakage, failing):
+    with clean.connect() as con:
+        con.execute(breakage)
+    outcome = evaluate(clean)
+    assert outcome[failing] is False
+    assert sum(not passed for passed in outcome.values()) >= 1
