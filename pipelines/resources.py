@@ -68,6 +68,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Copy `tables` and the views into a new file and atomically replace the published one."""
         target = self.published_path
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_builds(target)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         with self.connect() as con:
@@ -91,6 +92,18 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             os.close(dir_fd)
         return target
+
+
+def _remove_abandoned_builds(target: Path) -> None:
+    """Delete half-written files of publishes whose process died (a kill -9 mid-publish)."""
+    for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = leftover.name.removeprefix(f".{target.name}.").split(".")[0]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            leftover.unlink(missing_ok=True)
+        except PermissionError:
+            pass
 
 
 class SnapshotResource(dg.ConfigurableResource):

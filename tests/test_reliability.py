@@ -1,0 +1,106 @@
+"""Reliability with real processes and files: analysts never block a run, kills lose nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import SHARED, SOTABOARD, offline_env, sotaboard
+from pipelines.settings import BUNDLED_SNAPSHOT
+
+pytestmark = pytest.mark.slow
+
+
+def counts(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def two_snapshots(tmp_path_factory):
+    """Snapshot A (the bundled one) and B (A plus the shared SQuAD table), and a warehouse built from A."""
+    tmp = tmp_path_factory.mktemp("reliability")
+    a = tmp / "a"
+    shutil.copytree(BUNDLED_SNAPSHOT, a)
+    b = tmp / "b"
+    shutil.copytree(BUNDLED_SNAPSHOT, b)
+    if SHARED.is_dir():
+        shutil.copy(SHARED / "data" / "pwc" / "coqa.json", b / "tables" / "coqa_extra.json")
+    else:
+        (b / "tables" / "extra.csv").write_text("model_name,benchmark,metric,value\nX,Toy,accuracy,1\n")
+    return tmp, a, b
+
+
+def first_run(tmp: Path, snapshot: Path, name: str) -> tuple[Path, dict[str, str]]:
+    warehouse = tmp / name / "sotaboard.duckdb"
+    env = offline_env(tmp / name)
+    done = sotaboard("run", "--snapshot", str(snapshot), "--warehouse", str(warehouse), env=env, cwd=tmp)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return warehouse, env
+
+
+def test_analyst_holding_the_file_never_blocks_a_run(two_snapshots):
+    tmp, a, b = two_snapshots
+    warehouse, env = first_run(tmp, a, "concurrent")
+    before = counts(warehouse)
+    # an analyst opens the published file read-only and keeps querying it during the whole run
+    stop = tmp / "concurrent" / "stop"
+    analyst = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, os, time
+        con = duckdb.connect({str(warehouse)!r}, read_only=True)
+        seen = set()
+        print("ready", flush=True)
+        deadline = time.time() + 600
+        while not os.path.exists({str(stop)!r}) and time.time() < deadline:
+            seen.add(con.execute("SELECT count(*) FROM results").fetchall()[0][0])
+            time.sleep(0.05)
+        print(sorted(seen), flush=True)
+    """)], stdout=subprocess.PIPE, text=True)
+    assert analyst.stdout.readline().strip() == "ready"
+    try:
+        run = sotaboard("run", "--snapshot", str(b), "--warehouse", str(warehouse), env=env, cwd=tmp)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    finally:
+        stop.touch()
+    seen = analyst.stdout.readline()
+    analyst.wait(timeout=30)
+    assert seen.strip() == f"[{before['results']}]"  # a consistent view: the old data, unchanged
+    after = counts(warehouse)
+    assert after["results"] > before["results"]  # new connections see the new run
+
+
+@pytest.mark.parametrize("kill_at", ["benchmark_table_rows", "results", "leaderboard", "published_warehouse"])
+def test_kill_minus_nine_leaves_the_last_good_warehouse(two_snapshots, kill_at):
+    tmp, a, b = two_snapshots
+    warehouse, env = first_run(tmp, a, f"kill-{kill_at}")
+    good = counts(warehouse)
+    process = subprocess.Popen([str(SOTABOARD), "run", "--snapshot", str(b), "--warehouse", str(warehouse)],
+                               env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    killed = False
+    for line in process.stdout:
+        if line.split()[1:3] == ["start", kill_at]:
+            os.kill(process.pid, signal.SIGKILL)
+            killed = True
+            break
+    process.wait(timeout=60)
+    assert killed and process.returncode == -signal.SIGKILL
+    survived = counts(warehouse)  # openable
+    assert survived == good or kill_at == "published_warehouse"
+    # the next run completes and publishes B
+    again = sotaboard("run", "--snapshot", str(b), "--warehouse", str(warehouse), env=env, cwd=tmp)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert counts(warehouse)["results"] > good["results"]
+    assert not list(warehouse.parent.glob(".*.tmp*"))
