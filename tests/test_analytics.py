@@ -1,0 +1,70 @@
+"""State-of-the-art history, freshness and the comparison with Hub leaderboards."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline_harness import build, failed_checks, query, write_curated
+
+SQUAD = {"benchmark": "SQuAD2.0", "task": "Question Answering", "metric": "F1"}
+SEED = """
+INSERT INTO raw.hub_leaderboard_entries VALUES
+    ('rajpurkar/squad_v2', 1, 'org/alpha', 91.0, true, 'eval', NULL, '.eval_results/a.yaml', now()),
+    ('rajpurkar/squad_v2', 2, 'org/gamma', 89.0, false, 'eval', NULL, '.eval_results/c.yaml', now()),
+    ('rajpurkar/squad_v2', 3, 'org/beta', 90.0, false, 'eval', NULL, '.eval_results/b.yaml', now());
+INSERT INTO raw.source_runs VALUES
+    ('hub', '2026-01-01 02:00', '2026-01-01 02:05', 'live', 40, 2, 55, 3);
+INSERT INTO raw.ingest_failures VALUES
+    ('hub', 'org/private', 'gated: 401 from the Hub', NULL, '2026-01-01 02:04'),
+    ('hub', 'org/deleted', 'not found: 404 from the Hub', NULL, '2026-01-01 02:04');
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("analytics")
+    write_curated(tmp / "snap", [
+        {**SQUAD, "model_name": "first", "value": "70", "result_date": "2018-01-01"},
+        {**SQUAD, "model_name": "worse later", "value": "65", "result_date": "2018-06-01"},
+        {**SQUAD, "model_name": "second", "value": "80", "result_date": "2019-01-01"},
+        {**SQUAD, "model_name": "third", "value": "85", "result_date": "2020-01-01"},
+        {**SQUAD, "model_name": "undated", "value": "99"},
+        {**SQUAD, "model_id": "org/alpha", "model_name": "alpha", "value": "91.0", "result_date": "2021-01-01"},
+        {**SQUAD, "model_id": "org/beta", "model_name": "beta", "value": "90.0", "result_date": "2021-01-01"},
+        {**SQUAD, "model_id": "org/gamma", "model_name": "gamma", "value": "89.0", "result_date": "2021-01-01"},
+    ])
+    result, warehouse = build(tmp / "snap", tmp / "state", SEED)
+    assert result.success and failed_checks(result) == []
+    return warehouse
+
+
+def test_sota_history_follows_records_in_time(built):
+    rows = query(built, "SELECT m.display_name, s.held_from::VARCHAR, s.held_until::VARCHAR, s.is_current "
+                        "FROM sota_history s JOIN models m USING (model_id) WHERE s.benchmark_id = 'squad-v2' "
+                        "ORDER BY s.held_from")
+    assert rows == [
+        ("first", "2018-01-01", "2019-01-01", False),
+        ("second", "2019-01-01", "2020-01-01", False),
+        ("third", "2020-01-01", "2021-01-01", False),
+        ("alpha", "2021-01-01", None, True),
+    ]
+    # the undated 99 is the SOTA on the leaderboard, but cannot be placed in the history
+    assert query(built, "SELECT m.display_name FROM leaderboard l JOIN models m USING (model_id) "
+                        "WHERE l.benchmark_id = 'squad-v2' AND l.is_sota") == [("undated",)]
+
+
+def test_hub_rank_comparison_lists_disagreements(built):
+    rows = query(built, "SELECT model_id, hub_rank, our_rank_among_hub_models, rank_agrees FROM hub_rank_comparison "
+                        "ORDER BY hub_rank")
+    assert rows == [("org/alpha", 1, 1, True), ("org/gamma", 2, 3, False), ("org/beta", 3, 2, False)]
+
+
+def test_source_freshness_reports_failures_by_reason(built):
+    [(records, failures, reasons, requests, retries)] = query(
+        built, "SELECT records, failures, failures_by_reason, requests, retries FROM source_freshness "
+               "WHERE source = 'hub'")
+    assert (records, failures, requests, retries) == (40, 2, 55, 3)
+    assert reasons == {"gated": 1, "not found": 1}
+    [(newest, sota_since)] = query(built, "SELECT newest_result_date::VARCHAR, sota_since::VARCHAR "
+                                          "FROM leaderboard_freshness WHERE benchmark_id = 'squad-v2'")
+    assert newest == "2021-01-01" and sota_since is None  # the SOTA row has no date
