@@ -1,0 +1,723 @@
+"""Hugging Face Hub ingestion: model info, model cards with their evaluation results, dataset leaderboards.
+
+Both modes parse the same files under `snapshot.root` (snapshot layout: `hub/models/<id>.json`,
+`hub/cards/<id>/README.md`, `hub/leaderboards/<dataset id>.json`); in live mode the assets first
+fill the fetch cache from the Hub (see `pipelines.clients.hub`).
+
+Each asset keeps its own ingest log (sources `hub`, `hub-cards`, `hub-leaderboards`): one shared
+source name would make each asset's `IngestLog.save` delete the failures the others recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import nh3
+import pandas as pd
+import yaml
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
+from huggingface_hub.repocard_data import model_index_to_eval_results
+from markdown_it import MarkdownIt
+
+from assets.ingest_log import IngestLog
+from pipelines.clients.hub import (
+    HubResource,
+    cache_path,
+    fetch_cards,
+    fetch_leaderboards,
+    fetch_models,
+    repo_id_problem,
+)
+from pipelines.resources import SnapshotResource, WarehouseResource
+
+MAX_MODEL_FILE_BYTES = 20_000_000
+MAX_CARD_BYTES = 10_000_000
+MAX_FRONT_MATTER_CHARS = 2_000_000
+MAX_YAML_NODES = 1_000_000          # nodes after alias expansion: a "billion laughs" card is refused
+PREVIEW_ROWS = 5
+HUB_KINDS = {"huggingface", "duckdb"}
+
+# --- YAML front matter ------------------------------------------------------------------------
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RawFloat(float):
+    """A float that remembers the text it was written as (`0.90` stays `0.90`)."""
+
+    raw: str
+
+
+class RawInt(int):
+    raw: str
+
+
+def _raw_number(cls: type, value: Any, text: str) -> Any:
+    number = cls(value)
+    number.raw = text
+    return number
+
+
+class CardLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader for card front matter: numbers keep their text, timestamps stay strings."""
+
+
+CardLoader.add_constructor(
+    "tag:yaml.org,2002:float",
+    lambda loader, node: _raw_number(RawFloat, yaml.constructor.SafeConstructor.construct_yaml_float(loader, node),
+                                     node.value))
+CardLoader.add_constructor(
+    "tag:yaml.org,2002:int",
+    lambda loader, node: _raw_number(RawInt, yaml.constructor.SafeConstructor.construct_yaml_int(loader, node),
+                                     node.value))
+CardLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+
+
+class YamlRefused(ValueError):
+    pass
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Number of nodes the document has once aliases are expanded (memoised, so linear)."""
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            raise YamlRefused("recursive alias")
+        active.add(key)
+        if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(item) for item in node.value)
+        else:
+            total = 1
+        active.discard(key)
+        memo[key] = total
+        if total > MAX_YAML_NODES:
+            raise YamlRefused(f"more than {MAX_YAML_NODES} nodes once aliases are expanded")
+        return total
+
+    return size(root)
+
+
+def load_front_matter_yaml(text: str) -> Any:
+    """`yaml.safe_load` with bounds: size, alias expansion, nesting. Raises YamlRefused or YAMLError."""
+    if len(text) > MAX_FRONT_MATTER_CHARS:
+        raise YamlRefused(f"front matter larger than {MAX_FRONT_MATTER_CHARS} characters")
+    loader = CardLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise YamlRefused("nesting too deep") from None
+    finally:
+        loader.dispose()
+
+
+def split_card(text: str) -> tuple[str | None, str]:
+    """(front matter YAML text or None, markdown body), as huggingface_hub splits a card."""
+    match = REGEX_YAML_BLOCK.search(text)
+    if not match:
+        return None, text
+    return match.group(2), text[match.end():]
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_card_html(markdown: str) -> str:
+    """Card body -> HTML, sanitised by nh3: no scripts, styles, event handlers, or URLs other than
+    http(s)/mailto (relative links stay)."""
+    return nh3.clean(_MARKDOWN.render(markdown), url_schemes=URL_SCHEMES,
+                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+
+
+# --- evaluation values ----------------------------------------------------------------------------
+
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMERIC = re.compile(
+    rf"(?:{_NUMBER}|[+-]?[1-9]\d{{0,2}}(?:,\d{{3}})+(?:\.\d+)?|[+-]?\d+,\d+)\s*%?")
+_SPREAD = re.compile(r"^(.+?)\s*(?:±|\+/-|\+-)\s*(.+)$")
+_NOT_VALUES = {"-", "--", "—", "–", "n/a", "na", "nan", "none", "null", "tbd", "unknown", "?", "??", "???",
+               "inf", "-inf", "infinity"}
+_TEMPLATE = re.compile(r"[xX?]+(?:[.,][xX?]+)?\s*%?")
+_PLACEHOLDER = re.compile(r"-1(?:\.0*)?")
+
+
+def number_text(value: Any) -> str:
+    raw = getattr(value, "raw", None)
+    return raw if isinstance(raw, str) else json.dumps(value)
+
+
+def check_value(value: Any) -> tuple[str | None, str | None]:
+    """(value text as written, reason it is not a value or None). Only clearly-not-a-value input is
+    refused; formats such as '69.5%', '0,912', '**70.3**' or '0.75 ± 0.01' are kept for core."""
+    if value is None:
+        return None, "empty value"
+    if isinstance(value, bool):
+        return str(value).lower(), f"not a value: {str(value).lower()}"
+    if isinstance(value, (list, tuple, dict)):
+        raw = json.dumps(value, default=str)
+        return raw, f"list value: {raw[:80]}" if not isinstance(value, dict) else f"not a value: mapping {raw[:80]}"
+    if isinstance(value, (int, float)):
+        raw = number_text(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return raw, f"not a value: {raw}"
+        if value == -1:
+            return raw, f"placeholder value: {raw}"
+        return raw, None
+    text = str(value)
+    s = re.sub(r"^[*_\s]+|[*_\s]+$", "", text)
+    if not s:
+        return text, "empty value"
+    if s.lower() in _NOT_VALUES:
+        return text, f"not a value: {s!r}"
+    if _PLACEHOLDER.fullmatch(s):
+        return text, f"placeholder value: {s!r}"
+    if _TEMPLATE.fullmatch(s):
+        return text, f"placeholder value: {s!r}"
+    spread = _SPREAD.match(s)
+    main, extra = (spread.group(1), spread.group(2)) if spread else (s, None)
+    if _NUMERIC.fullmatch(main.strip()) and (extra is None or _NUMERIC.fullmatch(extra.strip())):
+        return text, None
+    return text, f"unparsable value: {text[:80]!r}"
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value)
+    if isinstance(value, str):
+        return value.strip() or None
+    return json.dumps(value, default=str)
+
+
+# --- evaluation results -------------------------------------------------------------------------
+
+EVAL_COLUMNS = ["record_key", "model_id", "format", "task_type", "task_name", "dataset_type", "dataset_name",
+                "dataset_config", "dataset_split", "metric_type", "metric_name", "value_raw", "verified",
+                "verify_token", "source_name", "source_url", "result_date"]
+
+
+@dataclass
+class EvalParse:
+    """Results found for one model: `seen` counts every metric value met (and every unreadable
+    block), so seen == len(rows) + len(failures) always."""
+
+    rows: list[dict] = field(default_factory=list)
+    failures: list[tuple[str, str, str | None]] = field(default_factory=list)
+    seen: int = 0
+
+    def fail(self, key: str, reason: str, payload: Any = None) -> None:
+        self.seen += 1
+        text = None if payload is None else json.dumps(payload, default=str, ensure_ascii=False)[:2000]
+        self.failures.append((key, reason, text))
+
+    def add(self, row: dict) -> None:
+        self.seen += 1
+        self.rows.append(row)
+
+
+def parse_model_index(model_id: str, model_index: Any, out: EvalParse) -> int:
+    """Every metric of every result of every model-index entry -> rows or failures. Returns the
+    number of metric entries that carry a dataset, a task and a metric type (for the cross-check)."""
+    base = f"{model_id}/model-index"
+    structured = 0
+    if not isinstance(model_index, list):
+        out.fail(base, f"model-index: not a list but {type(model_index).__name__}", model_index)
+        return 0
+    first_seen: dict[tuple, tuple[str, str | None]] = {}
+    for e, entry in enumerate(model_index):
+        if not isinstance(entry, dict):
+            out.fail(f"{base}/{e}", f"model-index: entry {e} is not a mapping", entry)
+            continue
+        results = entry.get("results")
+        if not isinstance(results, list):  # `results: []` (trainer template) is no result, not a bad one
+            out.fail(f"{base}/{e}", f"model-index: entry {e} has no results list", entry)
+            continue
+        for r, result in enumerate(results):
+            key_r = f"{base}/{e}.{r}"
+            if not isinstance(result, dict):
+                out.fail(key_r, f"model-index: result {r} is not a mapping", result)
+                continue
+            metrics = result.get("metrics")
+            if not isinstance(metrics, list) or not metrics:
+                out.fail(key_r, f"model-index: result {r} has no metrics", result)
+                continue
+            task, dataset = result.get("task"), result.get("dataset")
+            source = result.get("source") if isinstance(result.get("source"), dict) else {}
+            problem = None
+            if not isinstance(dataset, dict) or not (_text(dataset.get("type")) or _text(dataset.get("name"))):
+                problem = f"model-index: result {r} has no dataset"
+            elif not isinstance(task, dict) or not (_text(task.get("type")) or _text(task.get("name"))):
+                problem = f"model-index: result {r} has no task"
+            for m, metric in enumerate(metrics):
+                key = f"{key_r}.{m}"
+                if problem:
+                    out.fail(key, problem, {"task": task, "dataset": dataset, "metric": metric})
+                    continue
+                if not isinstance(metric, dict):
+                    out.fail(key, f"model-index: result {r} metric {m} is not a mapping", metric)
+                    continue
+                row = {
+                    "record_key": key, "model_id": model_id, "format": "model-index",
+                    "task_type": _text(task.get("type")), "task_name": _text(task.get("name")),
+                    "dataset_type": _text(dataset.get("type")), "dataset_name": _text(dataset.get("name")),
+                    "dataset_config": _text(dataset.get("config")), "dataset_split": _text(dataset.get("split")),
+                    "metric_type": _text(metric.get("type")), "metric_name": _text(metric.get("name")),
+                    "verified": metric.get("verified") if isinstance(metric.get("verified"), bool) else None,
+                    "verify_token": _text(metric.get("verifyToken")),
+                    "source_name": _text(source.get("name")), "source_url": _text(source.get("url")),
+                    "result_date": None,
+                }
+                if not (row["metric_type"] or row["metric_name"]):
+                    out.fail(key, f"model-index: result {r} metric {m} has no type", metric)
+                    continue
+                structured += 1
+                if "value" not in metric:
+                    out.fail(key, f"empty value: result {r} metric {m} has no value", metric)
+                    continue
+                row["value_raw"], reason = check_value(metric["value"])
+                if reason:
+                    out.fail(key, reason, metric)
+                    continue
+                identity = (_text(entry.get("name")), row["task_type"], row["task_name"], row["dataset_type"],
+                            row["dataset_name"], row["dataset_config"], row["dataset_split"], row["metric_type"],
+                            row["metric_name"])
+                if identity in first_seen:
+                    first_key, first_value = first_seen[identity]
+                    same = "same value" if first_value == row["value_raw"] else f"value {first_value} there"
+                    out.fail(key, f"duplicate result: same dataset, split and metric as {first_key} ({same})", metric)
+                    continue
+                first_seen[identity] = (key, row["value_raw"])
+                out.add(row)
+    return structured
+
+
+def parse_eval_results(model_id: str, items: Any, out: EvalParse) -> None:
+    """`evalResults` of a model info body (the `.eval_results/*.yaml` entries), field for field as
+    `huggingface_hub.parse_eval_result_entries` reads them; entries the Hub flagged are refused."""
+    base = f"{model_id}/eval-results"
+    if not isinstance(items, list):
+        out.fail(base, f"eval-results: not a list but {type(items).__name__}", items)
+        return
+    first_seen: dict[tuple, str] = {}
+    for i, item in enumerate(items):
+        key = f"{base}/{i}"
+        if not isinstance(item, dict):
+            out.fail(key, f"eval-results: entry {i} is not a mapping", item)
+            continue
+        if "error" in item:
+            out.fail(key, f"eval-results: file {item.get('filename')!r} rejected by the Hub: {item['error']}", item)
+            continue
+        data = item.get("data", item)
+        dataset = data.get("dataset") if isinstance(data, dict) else None
+        if not isinstance(dataset, dict) or not _text(dataset.get("id")):
+            out.fail(key, f"eval-results: entry {i} has no dataset id", item)
+            continue
+        if not _text(dataset.get("task_id")):
+            out.fail(key, f"eval-results: entry {i} has no task_id", item)
+            continue
+        if "value" not in data:
+            out.fail(key, f"empty value: eval-results entry {i} has no value", item)
+            continue
+        value_raw, reason = check_value(data["value"])
+        if reason:
+            out.fail(key, reason, item)
+            continue
+        source = data.get("source") if isinstance(data.get("source"), dict) else {}
+        date = _text(data.get("date"))
+        identity = (_text(dataset.get("id")), _text(dataset.get("task_id")), _text(dataset.get("revision")),
+                    _text(data.get("notes")))
+        if identity in first_seen:
+            out.fail(key, f"duplicate result: same dataset, task and notes as {first_seen[identity]}", item)
+            continue
+        first_seen[identity] = key
+        out.add({
+            "record_key": key, "model_id": model_id, "format": "eval-results",
+            "task_type": None, "task_name": None,
+            "dataset_type": _text(dataset.get("id")), "dataset_name": _text(dataset.get("id")),
+            "dataset_config": _text(dataset.get("task_id")), "dataset_split": None,
+            "metric_type": None, "metric_name": None, "value_raw": value_raw,
+            "verified": data.get("verifyToken") is not None, "verify_token": _text(data.get("verifyToken")),
+            "source_name": _text(source.get("name") or source.get("org") or source.get("user")),
+            "source_url": _text(source.get("url")), "result_date": date[:10] if date else None,
+        })
+
+
+def library_agrees(model_index: Any, structured: int) -> str:
+    """Cross-check with huggingface_hub's own (strict) model-index parser."""
+    try:
+        _, results = model_index_to_eval_results(model_index)
+    except Exception as exc:
+        return f"library rejects: {type(exc).__name__}"
+    return "agrees" if len(results) == structured else f"library counts {len(results)}, we {structured}"
+
+
+# --- cards ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CardParse:
+    metadata: dict | None
+    html: str
+    problem: str | None          # why the front matter could not be used
+
+
+def parse_card(text: str) -> CardParse:
+    front, body = split_card(text)
+    metadata, problem = None, None
+    if front is None:
+        stripped = text.lstrip()
+        if stripped.startswith("---") and len(text) > MAX_FRONT_MATTER_CHARS:
+            problem = "card yaml: front matter not closed or too large"
+        metadata = {}
+    else:
+        try:
+            loaded = load_front_matter_yaml(front)
+        except YamlRefused as exc:
+            problem = f"card yaml: refused: {exc}"
+        except yaml.YAMLError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            problem = f"card yaml: does not parse: {first}"
+        else:
+            if loaded is None:
+                metadata = {}
+            elif isinstance(loaded, dict):
+                metadata = loaded
+            else:
+                problem = f"card yaml: metadata is not a mapping but {type(loaded).__name__}"
+    return CardParse(metadata, render_card_html(body), problem)
+
+
+def metadata_json(metadata: dict | None) -> str | None:
+    if metadata is None:
+        return None
+    try:
+        return json.dumps(metadata, default=str, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _load_json(path: Path) -> Any:
+    """A model info file, numbers keeping their JSON text."""
+    return json.loads(path.read_text(encoding="utf-8", errors="replace"),
+                      parse_float=lambda s: _raw_number(RawFloat, float(s), s),
+                      parse_int=lambda s: _raw_number(RawInt, int(s), s),
+                      parse_constant=lambda s: _raw_number(RawFloat, float(s), s))
+
+
+@dataclass
+class ModelCardsResult:
+    cards: list[dict] = field(default_factory=list)
+    evals: EvalParse = field(default_factory=EvalParse)
+    cross_check: dict[str, int] = field(default_factory=dict)
+    without_card: int = 0
+
+
+def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
+                      log: IngestLog) -> ModelCardsResult:
+    """For each (model_id, requested_id, sha, source_file) of raw.hub_models: its card (if any) and
+    its eval results, from the card's model-index (or, without a card file, the model info's) and
+    from the model info's evalResults."""
+    out = ModelCardsResult()
+    for model_id, requested_id, sha, source_file in models:
+        info: dict = {}
+        if source_file:
+            try:
+                loaded = _load_json(root / source_file)
+                info = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError, RecursionError) as exc:
+                log.fail(model_id, f"invalid json: {type(exc).__name__}", source_file)
+        card_file = _card_file(root, model_id, requested_id)
+        model_index: Any = None
+        if card_file is not None:
+            card = _read_card(card_file, model_id, sha, out, log)
+            if card is not None:
+                if card.problem:
+                    out.evals.fail(f"{model_id}/model-index", card.problem, card_file.name)
+                elif card.metadata and "model-index" in card.metadata:
+                    model_index = card.metadata["model-index"]
+        else:
+            out.without_card += 1
+            card_data = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
+            model_index = info.get("model-index") or card_data.get("model-index")
+        if model_index is not None:
+            structured = parse_model_index(model_id, model_index, out.evals)
+            verdict = library_agrees(model_index, structured).split(":")[0]
+            out.cross_check[verdict] = out.cross_check.get(verdict, 0) + 1
+        if info.get("evalResults") is not None:
+            parse_eval_results(model_id, info["evalResults"], out.evals)
+    return out
+
+
+def _card_file(root: Path, model_id: str, requested_id: str | None) -> Path | None:
+    for repo_id in (model_id, requested_id):
+        if repo_id and not repo_id_problem(repo_id):
+            path = cache_path(root, "cards", repo_id, "/README.md")
+            if path.is_file():
+                return path
+    return None
+
+
+def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult, log: IngestLog) -> CardParse | None:
+    size = path.stat().st_size
+    if size > MAX_CARD_BYTES:
+        log.fail(f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})")
+        return None
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    card = parse_card(text)
+    fetched = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    out.cards.append({"model_id": model_id, "sha": sha, "readme": text, "card_html": card.html,
+                      "metadata": metadata_json(card.metadata), "fetched_at": fetched})
+    return card
+
+
+# --- targets --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Targets:
+    orgs: list[str]
+    models: list[str]
+    curated: list[str]
+    benchmarks: list[str]
+
+
+def read_targets(con: duckdb.DuckDBPyConnection) -> Targets:
+    def keys(kind: str) -> list[str]:
+        return [k for (k,) in con.execute("SELECT key FROM raw.catalog WHERE kind = ? ORDER BY key", [kind]).fetchall()]
+
+    curated = [m for (m,) in con.execute(
+        "SELECT DISTINCT trim(model_id) FROM raw.table_results WHERE nullif(trim(model_id), '') IS NOT NULL ORDER BY 1"
+    ).fetchall()]
+    return Targets(keys("org"), keys("model"), curated, keys("benchmark"))
+
+
+def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str]:
+    """Requested ids whose files a snapshot run loads: everything when the catalog names no org and
+    no model; otherwise the catalog's orgs and models and the curated tables' model ids."""
+    models_dir = root / "hub" / "models"
+    if not targets.orgs and not targets.models:
+        files = sorted([*models_dir.glob("*.json"), *models_dir.glob("*/*.json")])
+        ids = [str(p.relative_to(models_dir))[: -len(".json")] for p in files]
+    else:
+        ids = []
+        for org in targets.orgs:
+            if repo_id_problem(org) or "/" in org:
+                log.fail(f"org:{org}", f"invalid org id: {org!r}")
+                continue
+            ids += [f"{org}/{p.name[: -len('.json')]}" for p in sorted((models_dir / org).glob("*.json"))]
+        for repo_id in targets.models:
+            if not repo_id_problem(repo_id) and not cache_path(root, "models", repo_id).is_file():
+                log.fail(repo_id, f"missing from snapshot: hub/models/{repo_id}.json")
+        ids += targets.models + targets.curated
+    return list(dict.fromkeys(ids))
+
+
+def model_files(root: Path, ids: list[str], log: IngestLog) -> list[str]:
+    files = []
+    for repo_id in ids:
+        problem = repo_id_problem(repo_id)
+        if problem:
+            log.fail(str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}")
+            continue
+        path = cache_path(root, "models", repo_id)
+        if not path.is_file():
+            continue
+        if path.stat().st_size > MAX_MODEL_FILE_BYTES:
+            log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes")
+            continue
+        files.append(str(root / "hub" / "models" / f"{repo_id}.json"))
+    return files
+
+
+def tracked_dataset_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Hub dataset ids of the tracked benchmarks: catalog keys of the form org/name, and the org/name
+    aliases (reference/benchmark_aliases.csv) of the others."""
+    rows = con.execute(
+        """
+        WITH tracked AS (SELECT key FROM raw.catalog WHERE kind = 'benchmark'),
+        aliases AS (
+            SELECT alias, benchmark_id FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv',
+                                                      all_varchar = true)
+        )
+        SELECT key FROM tracked WHERE key LIKE '%/%'
+        UNION
+        SELECT a.alias FROM aliases AS a JOIN tracked AS t
+          ON lower(t.key) IN (lower(a.benchmark_id), lower(a.alias))
+        WHERE a.alias LIKE '%/%'
+        ORDER BY 1
+        """
+    ).fetchall()
+    return [r for (r,) in rows]
+
+
+# --- assets ---------------------------------------------------------------------------------------
+
+
+def _preview(con: duckdb.DuckDBPyConnection, query: str) -> dg.MetadataValue:
+    frame = con.execute(query).df()
+    return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "(none)")
+
+
+def _fail_all(log: IngestLog, failures: list[tuple[str, str]]) -> None:
+    for key, reason in failures:
+        log.fail(key, reason)
+
+
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog", "benchmark_table_rows"])
+def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: HubResource) -> dg.MaterializeResult:
+    """Hub model info: one row per canonical repo id in `raw.hub_models` (key: model_id) and one per
+    old or legacy id in `raw.hub_model_aliases` (key: alias). Tracks the catalog's orgs and models and
+    every model_id the curated tables name (in snapshot mode with no org or model in the catalog:
+    every file in hub/models). Live mode fetches each model's info into the cache first."""
+    log = IngestLog("hub", snapshot.source)
+    root = snapshot.root
+    extra: dict[str, Any] = {}
+    with warehouse.connect() as con:
+        warehouse.run_sql(con, "create_raw_schema")
+        warehouse.run_sql(con, "create_macros")
+        targets = read_targets(con)
+    if snapshot.live:
+        with hub.open() as client:
+            ids, outcome = fetch_models(client, targets.orgs, targets.models + targets.curated, root)
+        _fail_all(log, outcome.failures)
+        log.requests, log.retries = client.stats.requests, client.stats.retries
+        extra = {"renamed": dg.MetadataValue.json(outcome.renamed),
+                 "library_rejects_model_info": dg.MetadataValue.json(dict(outcome.library_rejects))}
+    else:
+        ids = snapshot_model_ids(root, targets, log)
+    files = model_files(root, ids, log)
+    with warehouse.connect() as con:
+        load_models(con, warehouse, root, files, log)
+        log.records = con.execute("SELECT count(*) FROM raw.hub_models").fetchone()[0]
+        aliases = con.execute("SELECT count(*) FROM raw.hub_model_aliases").fetchone()[0]
+        preview = _preview(con, f"SELECT model_id, requested_id, sha, params, license, arxiv_ids "
+                                f"FROM raw.hub_models ORDER BY model_id LIMIT {PREVIEW_ROWS}")
+        log.save(con)
+    return dg.MaterializeResult(metadata={**log.metadata(), **extra, "files": len(files), "aliases": aliases,
+                                          "preview": preview})
+
+
+def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, root: Path, files: list[str],
+                log: IngestLog) -> None:
+    if not files:
+        con.execute("DELETE FROM raw.hub_models")
+        con.execute("DELETE FROM raw.hub_model_aliases")
+        return
+    warehouse.run_sql(con, "hub_models", model_files=files, root=str(root))
+    for source_file, requested_id, reason, payload in con.execute(
+            "SELECT source_file, requested_id, reason, payload FROM hub_model_errors ORDER BY 1").fetchall():
+        log.fail(requested_id, reason, payload)
+
+
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["hub_models"])
+def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: HubResource) -> dg.MaterializeResult:
+    """Model cards: one row per model with a README in `raw.hub_cards` (key: model_id; sanitised
+    HTML, YAML front matter as JSON), and every evaluation result in `raw.hub_eval_results` (key:
+    record_key = model_id/format/position) from the card's model-index and the model's evalResults.
+    Live mode downloads a card only when the model's sha changed since its card was last loaded."""
+    log = IngestLog("hub-cards", snapshot.source)
+    root = snapshot.root
+    with warehouse.connect() as con:
+        warehouse.run_sql(con, "create_raw_schema")
+        models = con.execute(
+            "SELECT model_id, requested_id, sha, source_file FROM raw.hub_models ORDER BY model_id").fetchall()
+        previous = dict(con.execute("SELECT model_id, sha FROM raw.hub_cards").fetchall())
+    downloads: dict[str, int] = {}
+    if snapshot.live:
+        with hub.open() as client:
+            checked, failures, skipped = fetch_cards(client, [(m, sha) for m, _, sha, _ in models], previous, root)
+        _fail_all(log, failures)
+        log.requests, log.retries = client.stats.requests, client.stats.retries
+        downloads = {"checked": len(checked), "unchanged_sha_skipped": skipped}
+        # a card whose download failed keeps the sha of the copy in the cache, so the next run retries it
+        failed = {key.removesuffix("/README.md") for key, _ in failures}
+        models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
+    parsed = parse_model_cards(root, models, log)
+    for key, reason, payload in parsed.evals.failures:
+        log.fail(key, reason, payload)
+    with warehouse.connect() as con:
+        save_cards(con, parsed)
+        log.records = len(parsed.evals.rows)
+        preview = _preview(con, f"SELECT record_key, dataset_type, metric_type, value_raw, verified "
+                                f"FROM raw.hub_eval_results ORDER BY record_key LIMIT {PREVIEW_ROWS}")
+        log.save(con)
+    evals = parsed.evals
+    return dg.MaterializeResult(metadata={
+        **log.metadata(),
+        "cards": len(parsed.cards), "models_without_card": parsed.without_card,
+        "eval_results_seen": evals.seen, "eval_results_loaded": len(evals.rows),
+        "eval_results_quarantined": len(evals.failures),
+        "library_cross_check": dg.MetadataValue.json(parsed.cross_check),
+        "card_downloads": dg.MetadataValue.json(downloads), "preview": preview,
+    })
+
+
+def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult) -> None:
+    cards = pd.DataFrame(parsed.cards, columns=["model_id", "sha", "readme", "card_html", "metadata", "fetched_at"])
+    evals = pd.DataFrame(parsed.evals.rows, columns=EVAL_COLUMNS).astype(
+        {c: "string" for c in EVAL_COLUMNS if c != "verified"}).astype({"verified": "boolean"})
+    con.execute("DELETE FROM raw.hub_cards")
+    con.execute("INSERT INTO raw.hub_cards SELECT model_id, sha, readme, card_html, metadata::JSON, "
+                "fetched_at::TIMESTAMP FROM cards")
+    con.execute("DELETE FROM raw.hub_eval_results")
+    con.execute(f"INSERT INTO raw.hub_eval_results SELECT {', '.join(EVAL_COLUMNS[:-1])}, "
+                "try_cast(result_date AS DATE) FROM evals")
+
+
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"])
+def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
+                     hub: HubResource) -> dg.MaterializeResult:
+    """Hub dataset leaderboards: one row per (dataset_id, model_id, filename) in
+    `raw.hub_leaderboard_entries`, with the Hub's rank and verified flag. Tracks the catalog's
+    benchmarks that are (or have an alias that is) a Hub dataset id; in snapshot mode with no such
+    benchmark, every file in hub/leaderboards."""
+    log = IngestLog("hub-leaderboards", snapshot.source)
+    root = snapshot.root
+    with warehouse.connect() as con:
+        warehouse.run_sql(con, "create_raw_schema")
+        dataset_ids = tracked_dataset_ids(con)
+    if snapshot.live:
+        with hub.open() as client:
+            _fail_all(log, fetch_leaderboards(client, dataset_ids, root))
+        log.requests, log.retries = client.stats.requests, client.stats.retries
+    board_dir = root / "hub" / "leaderboards"
+    if dataset_ids or snapshot.live:
+        files = [cache_path(root, "leaderboards", d) for d in dataset_ids if not repo_id_problem(d)]
+        files = [p for p in files if p.is_file()]
+    else:
+        files = sorted(board_dir.glob("*/*.json"))
+    with warehouse.connect() as con:
+        if files:
+            warehouse.run_sql(con, "hub_leaderboards", leaderboard_files=[str(p) for p in files], root=str(root))
+            for key, reason, payload in con.execute("SELECT * FROM hub_leaderboard_errors ORDER BY 1").fetchall():
+                log.fail(key, reason, payload)
+        else:
+            con.execute("DELETE FROM raw.hub_leaderboard_entries")
+        log.records = con.execute("SELECT count(*) FROM raw.hub_leaderboard_entries").fetchone()[0]
+        preview = _preview(con, f"SELECT dataset_id, rank, model_id, value, verified FROM raw.hub_leaderboard_entries "
+                                f"ORDER BY dataset_id, rank LIMIT {PREVIEW_ROWS}")
+        log.save(con)
+    return dg.MaterializeResult(metadata={**log.metadata(), "leaderboards": len(files),
+                                          "tracked_datasets": dg.MetadataValue.json(dataset_ids), "preview": preview})

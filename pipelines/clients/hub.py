@@ -1,0 +1,469 @@
+"""Hugging Face Hub client: the `hub` resource and the live fetches that fill the fetch cache.
+
+Every HTTP request of `huggingface_hub` goes through one `httpx2.Client` that this module installs
+with `huggingface_hub.set_client_factory` while a run fetches. Its transport:
+
+- counts requests and retries (for `raw.source_runs`);
+- retries 429, 5xx, timeouts and cut-off bodies with tenacity, honouring `Retry-After`, at most
+  `max_retries` times per request and `retry_budget_seconds` of waiting per run;
+- reads every body eagerly, refusing bodies larger than `max_response_bytes`;
+- bounds every request by `timeout_seconds` (the library passes `timeout=None` on some calls).
+
+When retries run out it raises `HubRequestFailed`, which the library does not retry again, so the
+run records the failure and goes on. The token is sent by the library as a header and never
+appears in a reason, a log line or metadata.
+
+Live fetches write what they get into the fetch cache in the snapshot layout:
+`hub/models/<id>.json` (the JSON body of `GET /api/models/<id>` with expand fields),
+`hub/cards/<id>/README.md` (via `HfApi.hf_hub_download(local_dir=...)`: HEAD, then GET only when
+the ETag changed) and `hub/leaderboards/<id>.json`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# A pipeline must not phone home: without this, huggingface_hub's first request of a process asks
+# huggingface.co for an "agent harness" registry. Set before huggingface_hub reads its constants.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import json  # noqa: E402
+import re  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from email.utils import parsedate_to_datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import dagster as dg  # noqa: E402
+import httpx2  # noqa: E402
+from huggingface_hub import HfApi, set_client_factory  # noqa: E402
+from huggingface_hub.errors import (  # noqa: E402
+    DisabledRepoError,
+    GatedRepoError,
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+    RemoteEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo  # noqa: E402
+from huggingface_hub.utils import build_hf_headers, disable_progress_bars, hf_raise_for_status  # noqa: E402
+from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook  # noqa: E402
+from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
+
+# Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
+MODEL_EXPAND = [
+    "author", "baseModels", "cardData", "createdAt", "disabled", "downloads", "evalResults", "gated",
+    "lastModified", "library_name", "likes", "model-index", "pipeline_tag", "private", "safetensors",
+    "sha", "tags",
+]
+LIST_EXPAND = ["sha", "lastModified"]
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+GONE_STATUSES = frozenset({401, 403, 404, 410})
+# Hub repo ids: optional namespace, name; word characters, '-' and '.'; no '--' or '..' (as the Hub).
+REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}", re.ASCII)
+COMMIT_SHA = re.compile(r"[0-9a-f]{40}")
+NO_CARD_MARKER = ".no_card"  # in hub/cards/<id>/: the sha at which the repo had no README
+
+
+def repo_id_problem(repo_id: object) -> str | None:
+    """Why `repo_id` cannot be used as a Hub id and a cache path, or None when it can."""
+    if not isinstance(repo_id, str) or not repo_id:
+        return "empty or not a string"
+    if "\x00" in repo_id or "\\" in repo_id:
+        return "contains NUL or a backslash"
+    if repo_id.startswith("/") or ".." in repo_id or "--" in repo_id:
+        return "absolute path, '..' or '--'"
+    if not REPO_ID.fullmatch(repo_id) or repo_id.endswith((".", "-", ".git")):
+        return "not of the form [org/]name (letters, digits, '-', '_', '.')"
+    return None
+
+
+class HubRequestFailed(Exception):
+    """A request that still failed after the retry policy; the reason starts with its category."""
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass
+class HubStats:
+    requests: int = 0
+    retries: int = 0
+    waited_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, requests: int = 0, retries: int = 0, waited: float = 0.0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.waited_seconds += waited
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class _RetryingTransport(httpx2.BaseTransport):
+    """Counts, bounds and retries every request sent to the Hub (see the module docstring)."""
+
+    def __init__(self, inner: httpx2.BaseTransport, settings: "HubResource", stats: HubStats,
+                 sleep: Callable[[float], None]) -> None:
+        self.inner = inner
+        self.settings = settings
+        self.stats = stats
+        self.sleep = sleep
+
+    def _wait_for(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Transient) and exc.retry_after is not None:
+            return exc.retry_after
+        base = self.settings.backoff_seconds * (2 ** (state.attempt_number - 1))
+        return min(base, self.settings.max_backoff_seconds)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        if state.attempt_number > self.settings.max_retries:
+            return True
+        budget_left = self.settings.retry_budget_seconds - self.stats.waited_seconds
+        return self._wait_for(state) > budget_left
+
+    def _sleep(self, seconds: float) -> None:
+        self.stats.add(retries=1, waited=seconds)
+        self.sleep(seconds)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        timeout = self.settings.timeout_seconds
+        request.extensions = {**request.extensions,
+                              "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
+        retrying = Retrying(stop=self._stop, wait=self._wait_for, sleep=self._sleep,
+                            retry=retry_if_exception_type(_Transient), reraise=True)
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    return self._once(request)
+        except _Transient as exc:
+            raise HubRequestFailed(
+                f"{exc.reason} after {attempts} attempt(s): {request.method} {request.url.path}") from None
+        raise AssertionError("unreachable")
+
+    def _once(self, request: httpx2.Request) -> httpx2.Response:
+        self.stats.add(requests=1)
+        try:
+            response = self.inner.handle_request(request)
+        except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as exc:
+            kind = "timeout" if isinstance(exc, httpx2.TimeoutException) else "connection error"
+            raise _Transient(f"{kind} ({type(exc).__name__})") from None
+        if response.status_code in RETRY_STATUSES:
+            response.close()
+            label = "rate limited (429)" if response.status_code == 429 else f"server error ({response.status_code})"
+            raise _Transient(label, _retry_after(response.headers))
+        limit = self.settings.max_response_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.stream:
+                size += len(chunk)
+                if size > limit:
+                    raise HubRequestFailed(
+                        f"response too large: more than {limit} bytes from {request.method} {request.url.path}")
+                chunks.append(chunk)
+        except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as exc:
+            kind = "timeout" if isinstance(exc, httpx2.TimeoutException) else "truncated body"
+            raise _Transient(f"{kind} ({type(exc).__name__})") from None
+        finally:
+            response.close()
+        return httpx2.Response(response.status_code, headers=response.headers,
+                               stream=httpx2.ByteStream(b"".join(chunks)), extensions=response.extensions)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class HubResource(dg.ConfigurableResource):
+    """The Hugging Face Hub (`huggingface_hub.HfApi`) with a bounded retry policy.
+
+    `token` is optional (public repos need none); pass `dg.EnvVar("HF_TOKEN")`. It is only ever
+    handed to `HfApi`, never logged or put in metadata.
+    """
+
+    endpoint: str = "https://huggingface.co"
+    token: str | None = None
+    max_retries: int = 4
+    retry_budget_seconds: float = 120.0
+    timeout_seconds: float = 30.0
+    max_response_bytes: int = 20_000_000
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 30.0
+    max_models_per_org: int = 1000
+
+    @contextmanager
+    def open(self) -> Iterator["HubClient"]:
+        """A client for one asset run; installs the counting, retrying session meanwhile."""
+        client = HubClient(self)
+        set_client_factory(client.make_httpx_client)
+        disable_progress_bars()
+        try:
+            yield client
+        finally:
+            set_client_factory(default_client_factory)
+
+
+class HubClient:
+    def __init__(self, settings: HubResource, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.endpoint = settings.endpoint.rstrip("/")
+        self._token: str | bool = settings.token or False
+        self.api = HfApi(endpoint=self.endpoint, token=self._token, library_name="sotaboard")
+        self.stats = HubStats()
+        self._sleep = sleep
+
+    def make_httpx_client(self) -> httpx2.Client:
+        transport = _RetryingTransport(httpx2.HTTPTransport(), self.settings, self.stats, self._sleep)
+        return httpx2.Client(transport=transport, event_hooks={"request": [hf_request_event_hook]},
+                             follow_redirects=True, timeout=self.settings.timeout_seconds)
+
+    # --- calls ---------------------------------------------------------------------------
+
+    def model_json(self, repo_id: str) -> dict:
+        """The JSON body of GET /api/models/{repo_id}?expand=...: the same request `HfApi.model_info`
+        sends, kept raw so the cache holds what the Hub said. Redirects (renamed repos) are followed:
+        the body's `id` is then the new id."""
+        from huggingface_hub.utils import get_session
+
+        response = get_session().get(
+            f"{self.endpoint}/api/models/{repo_id}", params={"expand": MODEL_EXPAND},
+            headers=build_hf_headers(token=self._token, library_name="sotaboard"))
+        hf_raise_for_status(response)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise HubRequestFailed(f"invalid json: GET /api/models/{repo_id}: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise HubRequestFailed(f"invalid json: GET /api/models/{repo_id} is not a model object with an id")
+        return data
+
+    def list_org(self, author: str) -> list[str]:
+        models = self.api.list_models(author=author, expand=LIST_EXPAND, limit=self.settings.max_models_per_org)
+        return [m.id for m in models]
+
+    def download_card(self, repo_id: str, revision: str | None, local_dir: Path, cache_dir: Path) -> Path | None:
+        """README.md of `repo_id` at `revision` into `local_dir`; None when the repo has no README.
+        `hf_hub_download` sends HEAD (X-Repo-Commit, ETag, Content-Length) and GETs only when the
+        ETag differs from the one it recorded for the local copy."""
+        try:
+            path = self.api.hf_hub_download(repo_id, "README.md", revision=revision or "main",
+                                            local_dir=local_dir, cache_dir=cache_dir,
+                                            etag_timeout=self.settings.timeout_seconds)
+        except RemoteEntryNotFoundError:
+            return None
+        return Path(path)
+
+    def leaderboard_json(self, dataset_id: str) -> list[dict]:
+        """`HfApi.get_dataset_leaderboard`, serialised back to the API's JSON shape."""
+        entries = self.api.get_dataset_leaderboard(dataset_id, timeout=self.settings.timeout_seconds)
+        return [_leaderboard_entry_json(e) for e in entries]
+
+    def describe(self, exc: BaseException) -> str:
+        """Reason text for a failed call: a short category, ': ', details. Never includes the token."""
+        text = _describe(exc)
+        if isinstance(self.settings.token, str) and self.settings.token:
+            text = text.replace(self.settings.token, "***")
+        return text
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+def _status(exc: HfHubHTTPError) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, HubRequestFailed):
+        return str(exc)
+    if isinstance(exc, GatedRepoError):  # before RepositoryNotFoundError, its parent
+        return f"gated: access requires accepting the repo's conditions (HTTP {_status(exc)})"
+    if isinstance(exc, DisabledRepoError):
+        return "disabled: access to this repo is disabled"
+    if isinstance(exc, RepositoryNotFoundError):
+        status = _status(exc)
+        if status in (401, 403):
+            return f"not accessible: private, gated or missing repo (HTTP {status})"
+        return f"not found: repository does not exist (HTTP {status})"
+    if isinstance(exc, RevisionNotFoundError):
+        return f"not found: revision does not exist (HTTP {_status(exc)})"
+    if isinstance(exc, RemoteEntryNotFoundError):
+        return f"not found: file does not exist (HTTP {_status(exc)})"
+    if isinstance(exc, HfHubHTTPError):
+        status = _status(exc)
+        if status in (401, 403):
+            return f"not accessible: private, gated or missing repo (HTTP {status})"
+        if status in (404, 410):
+            return f"not found: (HTTP {status})"
+        return f"http error {status}: {_first_line(exc)}"
+    if isinstance(exc, OfflineModeIsEnabled):
+        return "offline: HF_HUB_OFFLINE is set"
+    if isinstance(exc, LocalEntryNotFoundError):
+        cause = exc.__cause__
+        return f"download failed: {_describe(cause) if cause else _first_line(exc)}"
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return f"invalid response: {type(exc).__name__}: {_first_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"download failed: {_first_line(exc)}"
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _leaderboard_entry_json(entry: DatasetLeaderboardEntry) -> dict:
+    author = entry.author
+    author_json = {"type": "org" if author.__class__.__name__ == "Organization" else "user",
+                   "name": getattr(author, "name", None) or getattr(author, "username", None)}
+    return {"rank": entry.rank, "modelId": entry.model_id, "value": entry.value, "verified": entry.verified,
+            "source": entry.source, "filename": entry.filename, "author": author_json,
+            "pullRequest": entry.pull_request, "notes": entry.notes}
+
+
+# --- live fetches into the fetch cache ------------------------------------------------------
+
+
+def cache_path(root: Path, kind: str, repo_id: str, suffix: str = ".json") -> Path:
+    """Where `repo_id` lives in the snapshot layout; `repo_id` must have passed `repo_id_problem`."""
+    path = (root / "hub" / kind / f"{repo_id}{suffix}").resolve()
+    base = (root / "hub" / kind).resolve()
+    if base not in path.parents:
+        raise ValueError(f"path escapes the cache: {repo_id!r}")
+    return path
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+@dataclass
+class FetchOutcome:
+    fetched: list[str] = field(default_factory=list)          # requested ids written this run
+    renamed: dict[str, str] = field(default_factory=dict)      # requested id -> id the Hub answered
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    library_rejects: list[tuple[str, str]] = field(default_factory=list)  # ModelInfo cross-check
+
+
+def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root: Path) -> tuple[list[str], FetchOutcome]:
+    """List the orgs, fetch every model's info into `root`. Returns the requested ids (valid ones,
+    in order) and what happened. A model whose fetch fails keeps its previously cached file, except
+    a repo that no longer exists or is not accessible, whose cached file is removed."""
+    outcome = FetchOutcome()
+    wanted: list[str] = []
+    for org in orgs:
+        if repo_id_problem(org) or "/" in org:
+            outcome.failures.append((f"org:{org}", f"invalid org id: {org!r}"))
+            continue
+        try:
+            wanted.extend(client.list_org(org))
+        except Exception as exc:  # one org failing must not stop the run
+            outcome.failures.append((f"org:{org}", client.describe(exc)))
+    wanted.extend(model_ids)
+    requested: list[str] = []
+    for repo_id in dict.fromkeys(wanted):
+        problem = repo_id_problem(repo_id)
+        if problem:
+            outcome.failures.append((str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}"))
+            continue
+        requested.append(repo_id)
+        path = cache_path(root, "models", repo_id)
+        try:
+            data = client.model_json(repo_id)
+        except HfHubHTTPError as exc:
+            outcome.failures.append((repo_id, client.describe(exc)))
+            if _status(exc) in GONE_STATUSES or isinstance(exc, (RepositoryNotFoundError, DisabledRepoError)):
+                path.unlink(missing_ok=True)  # deleted, made private or disabled: stop loading the old copy
+            continue
+        except Exception as exc:
+            outcome.failures.append((repo_id, client.describe(exc)))
+            continue
+        if data["id"] != repo_id:
+            outcome.renamed[repo_id] = data["id"]
+        try:
+            ModelInfo(**json.loads(json.dumps(data)))
+        except Exception as exc:  # the library's own parser refuses it: noted, the raw body is kept
+            outcome.library_rejects.append((repo_id, f"{type(exc).__name__}: {_first_line(exc)}"))
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode())
+        outcome.fetched.append(repo_id)
+    return requested, outcome
+
+
+def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previous: dict[str, str | None],
+                root: Path) -> tuple[list[str], list[tuple[str, str]], int]:
+    """Download README.md of each (model_id, sha) whose sha differs from `previous` (the sha its
+    card was last loaded at) or whose cached card is missing. Returns (downloaded-or-checked ids,
+    failures, skipped count)."""
+    checked: list[str] = []
+    failures: list[tuple[str, str]] = []
+    skipped = 0
+    hf_cache = root / ".hf_cache"
+    for model_id, sha in models:
+        if repo_id_problem(model_id):
+            failures.append((model_id, f"invalid model id: {repo_id_problem(model_id)}"))
+            continue
+        card = cache_path(root, "cards", model_id, "/README.md")
+        no_card = card.parent / NO_CARD_MARKER
+        unchanged_card = previous.get(model_id) == sha and card.is_file()
+        unchanged_absence = no_card.is_file() and no_card.read_text().strip() == sha
+        if sha and (unchanged_card or unchanged_absence):
+            skipped += 1
+            continue
+        revision = sha if sha and COMMIT_SHA.fullmatch(sha) else "main"
+        try:
+            got = client.download_card(model_id, revision, card.parent, hf_cache)
+        except Exception as exc:
+            failures.append((f"{model_id}/README.md", client.describe(exc)))
+            continue
+        if got is None:  # the repo has no README at this sha: remember, so an unchanged rerun asks nothing
+            card.unlink(missing_ok=True)
+            if sha:
+                write_atomic(no_card, sha.encode())
+        else:
+            no_card.unlink(missing_ok=True)
+        checked.append(model_id)
+    return checked, failures, skipped
+
+
+def fetch_leaderboards(client: HubClient, dataset_ids: list[str], root: Path) -> list[tuple[str, str]]:
+    failures: list[tuple[str, str]] = []
+    for dataset_id in dataset_ids:
+        problem = repo_id_problem(dataset_id)
+        if problem or "/" not in dataset_id:
+            failures.append((dataset_id, f"invalid dataset id: {problem or 'no org'}"))
+            continue
+        try:
+            body = client.leaderboard_json(dataset_id)
+        except Exception as exc:
+            failures.append((f"leaderboard:{dataset_id}", client.describe(exc)))
+            continue
+        write_atomic(cache_path(root, "leaderboards", dataset_id),
+                     json.dumps(body, ensure_ascii=False, indent=1).encode())
+    return failures
+

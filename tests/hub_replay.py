@@ -1,0 +1,124 @@
+"""Hub routes for `tests.replay.ReplayServer`, served from a directory in the snapshot layout.
+
+- GET /api/models/<id>: body of hub/models/<id>.json (org/name or legacy no-org ids); renamed ids
+  answer 307 to the new id, as the Hub does.
+- GET /api/models?author=<org>: listing of hub/models/<org>/*.json, `page_size` per page, paged
+  with a `Link: <...>; rel="next"` header.
+- HEAD/GET /<id>/resolve/<rev>/README.md: hub/cards/<id>/README.md with X-Repo-Commit (the model's
+  sha), ETag (hash of the body) and Content-Length; gated ids answer 403 GatedRepo.
+- GET /api/datasets/<org>/<name>/leaderboard: body of hub/leaderboards/<org>/<name>.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+from replay import ReplayServer, Request, Response
+
+REPO = r"(?P<repo>[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?)"
+JSON = {"Content-Type": "application/json"}
+
+
+def _not_found(code: str = "RepoNotFound") -> Response:
+    return Response(404, b'{"error":"Repository not found"}', {**JSON, "X-Error-Code": code})
+
+
+def card_sha(root: Path, repo_id: str) -> str | None:
+    path = root / "hub" / "models" / f"{repo_id}.json"
+    if path.is_file():
+        sha = json.loads(path.read_text()).get("sha")
+        if sha:
+            return sha
+    return None
+
+
+def hub_routes(server: ReplayServer, snapshot_root: Path, *, renames: dict[str, str] | None = None,
+               gated: set[str] | frozenset[str] = frozenset(), private: set[str] | frozenset[str] = frozenset(),
+               page_size: int = 2) -> None:
+    root = Path(snapshot_root)
+    renames = dict(renames or {})
+
+    def model(request: Request, match: re.Match) -> Response:
+        repo = match["repo"]
+        if repo in renames:
+            query = urlencode(request.query, doseq=True)
+            return Response(307, b"", {"Location": f"/api/models/{renames[repo]}" + (f"?{query}" if query else "")})
+        if repo in private:
+            return Response(401, b'{"error":"Invalid username or password."}', JSON)
+        path = root / "hub" / "models" / f"{repo}.json"
+        if not path.is_file():
+            return _not_found()
+        return Response(200, path.read_bytes(), JSON)
+
+    def listing(request: Request, match: re.Match) -> Response:
+        author = (request.query.get("author") or [""])[0]
+        cursor = int((request.query.get("cursor") or ["0"])[0])
+        files = sorted((root / "hub" / "models" / author).glob("*.json")) if author else []
+        page = files[cursor: cursor + page_size]
+        body = []
+        for path in page:
+            data = json.loads(path.read_text())
+            body.append({"id": data.get("id", f"{author}/{path.stem}"), "_id": data.get("_id"),
+                         "sha": data.get("sha"), "lastModified": data.get("lastModified")})
+        headers = dict(JSON)
+        if cursor + page_size < len(files):
+            query = urlencode({"author": author, "cursor": cursor + page_size, "expand": ["sha", "lastModified"]},
+                              doseq=True)
+            headers["Link"] = f'<{server.url}/api/models?{query}>; rel="next"'
+        return Response(200, json.dumps(body).encode(), headers)
+
+    def card(request: Request, match: re.Match) -> Response:
+        repo = match["repo"]
+        if repo in gated:
+            return Response(403, b'{"error":"Access to this model is restricted"}',
+                            {**JSON, "X-Error-Code": "GatedRepo"})
+        if repo in private:
+            return Response(401, b'{"error":"Invalid username or password."}', JSON)
+        path = root / "hub" / "cards" / repo / "README.md"
+        sha = card_sha(root, repo) or match["rev"]
+        if not path.is_file():
+            if (root / "hub" / "models" / f"{repo}.json").is_file():
+                return Response(404, b'{"error":"Entry not found"}',
+                                {**JSON, "X-Error-Code": "EntryNotFound", "X-Repo-Commit": sha})
+            return _not_found()
+        body = path.read_bytes()
+        etag = hashlib.sha1(body).hexdigest()
+        return Response(200, body, {"Content-Type": "text/plain; charset=utf-8", "X-Repo-Commit": sha,
+                                    "ETag": f'"{etag}"'})
+
+    def leaderboard(request: Request, match: re.Match) -> Response:
+        path = root / "hub" / "leaderboards" / f"{match['repo']}.json"
+        if not path.is_file():
+            return _not_found()
+        return Response(200, path.read_bytes(), JSON)
+
+    server.route("GET", r"/api/models", listing)
+    server.route("GET", rf"/api/models/{REPO}", model)
+    server.route("GET", rf"/api/datasets/{REPO}/leaderboard", leaderboard)
+    server.route("GET", rf"/{REPO}/resolve/(?P<rev>[^/]+)/README\.md", card)
+
+
+def card_file_name(repo_id: str) -> str:
+    """Name of a card in shared/data/hub/cards: the first '_' separates org and name."""
+    return repo_id.replace("/", "_", 1) + ".md"
+
+
+def build_snapshot(shared_hub: Path, target: Path, model_ids: list[str]) -> Path:
+    """A snapshot directory holding the given models' real API bodies and cards (when shared has them)."""
+    for repo_id in model_ids:
+        api = shared_hub / "api" / f"hfhub_cassette__{repo_id.replace('/', '__')}.json"
+        dest = target / "hub" / "models" / f"{repo_id}.json"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(api.read_bytes())
+        for folder in ("cards", "cards_without_results"):
+            card = shared_hub / folder / card_file_name(repo_id)
+            if card.is_file():
+                out = target / "hub" / "cards" / repo_id / "README.md"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(card.read_bytes())
+                break
+    return target
