@@ -1,0 +1,397 @@
+"""arXiv ingestion: metadata of every paper a source links to, latest version, incremental.
+
+Which papers: every arXiv reference of a Hub model (`raw.hub_models.arxiv_ids`), of a benchmark
+table row (`paper_url` / `source_url` on arxiv.org, abs or pdf, any version) and of the catalog
+(`kind = 'paper'`), collected by `warehouse/sql/arxiv_references.sql` and normalised by
+`normalize_arxiv_id`. A reference that cannot be read as an arXiv id is quarantined with its text.
+
+Both modes parse every `arxiv/*.xml` of `snapshot.root` (Atom feeds as the arXiv API returns them)
+with the library's own parser into `raw.arxiv_papers`, keeping the newest version of a paper seen
+in several feeds (then the newest `updated`, then the newest feed). Error feeds and bodies that are
+not Atom are quarantined. A referenced id that a feed asked for (the feed's own query link, or our
+fetch state) but that came back without an entry is recorded in `raw.arxiv_missing`; a referenced
+id that no feed covers is quarantined as "not fetched".
+
+Live mode first fills the fetch cache (`<cache>/arxiv/<UTC time>_<hash of ids>_<page>.xml`,
+byte-exact bodies) and keeps `<cache>/arxiv/_fetch_state.json` (when each id was last asked, which
+claimed versions were checked, ids arXiv refused). It asks for:
+
+- **new ids**: referenced, never asked before;
+- **claimed newer versions**: a source cites `1911.02116v3` while we hold v2 (asked once per
+  claimed version, so a wrong claim does not cost a request every night);
+- **the rolling window**: with `recheck_days = N` (30 by default) each known paper, and each id
+  arXiv did not know, has a slot night `sha1(id) mod N`; it is re-checked on the night whose
+  `date.toordinal() mod N` equals its slot, so about 1/N of known papers are re-checked each night
+  and every one once every N nights. A paper whose slot night was missed (no run that night) is
+  re-checked on the next run once its last check is more than N days old.
+
+Nothing is asked twice on the same UTC day, so a rerun of an unchanged night costs no request. New
+ids cost one request per 100; the nightly re-check of K known papers costs about K / (100 N).
+
+Areas: `warehouse/reference/arxiv_category_areas.csv` maps each arXiv category (as found in
+`primary_category`) to an area; core SQL uses it when a benchmark gives no area.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import arxiv as arxiv_lib
+import dagster as dg
+import pandas as pd
+
+from assets.ingest_log import IngestLog
+from pipelines.clients.arxiv import (
+    ArxivResource,
+    FetchedFeed,
+    normalize_arxiv_id,
+    read_feed,
+    split_version,
+    stable_slot,
+)
+from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from warehouse import sql
+
+MAX_FEED_BYTES = 50_000_000
+STATE_FILE = "_fetch_state.json"
+
+_WITHDRAWN_TEXT = re.compile(
+    r"^\s*[\[(]?\s*withdrawn\b"                                      # "Withdrawn: ...", "[withdrawn]"
+    r"|\b(?:has|have|had)\s+been\s+withdrawn\b"                      # "This paper has been withdrawn"
+    r"|\b(?:is|was)\s+withdrawn\b"
+    r"|\bwithdrawn\s+(?:by|due|because|for|from|at)\b"
+    r"|\b(?:paper|article|submission|manuscript|preprint)\s+withdrawn\b"
+    r"|\bwithdrawn\W*$",
+    re.IGNORECASE,
+)
+_WITHDRAWN_TITLE = re.compile(r"^\W*withdrawn\b|^\W*(?:this\s+)?(?:paper|article|submission)\s+(?:has\s+been\s+)?withdrawn\b",
+                              re.IGNORECASE)
+_WITHDRAWN_ABSTRACT = re.compile(
+    r"^\W*(?:this\s+(?:paper|article|submission|manuscript|preprint)\s+)?has\s+been\s+withdrawn", re.IGNORECASE)
+
+
+def is_withdrawn(title: str | None, comment: str | None, summary: str | None = None) -> bool:
+    """A paper is withdrawn when its comment or title says so (or its abstract opens by saying so,
+    as arXiv's withdrawal notices do)."""
+    return bool(
+        (comment and _WITHDRAWN_TEXT.search(comment))
+        or (title and _WITHDRAWN_TITLE.search(title))
+        or (summary and _WITHDRAWN_ABSTRACT.search(summary))
+    )
+
+
+# --- references --------------------------------------------------------------------------------
+
+
+@dataclass
+class References:
+    versions: dict[str, int | None] = field(default_factory=dict)  # id -> highest explicit version cited
+    by_source: Counter = field(default_factory=Counter)
+
+
+def collect_references(rows: list[tuple[str, str, str, int]], log: IngestLog) -> References:
+    """Normalise (source, reference, record_key, records) rows; quarantine what does not parse."""
+    refs = References()
+    for source, reference, record_key, _records in rows:
+        parsed = normalize_arxiv_id(reference)
+        if parsed is None:
+            log.fail(f"{source}|{record_key}", "unparsable arXiv reference", reference)
+            continue
+        arxiv_id, version = parsed
+        held = refs.versions.get(arxiv_id)
+        refs.versions[arxiv_id] = max(held or 0, version or 0) or None
+        refs.by_source[source] += 1
+    return refs
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedScan:
+    papers: dict[str, dict] = field(default_factory=dict)       # arxiv_id -> row of raw.arxiv_papers
+    asked: dict[str, datetime] = field(default_factory=dict)     # arxiv_id -> last time a feed asked for it
+    feeds: int = 0
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None or value == datetime.min:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def paper_row(result: arxiv_lib.Result, fetched_at: datetime) -> dict | None:
+    arxiv_id, version = split_version(result.get_short_id())
+    if normalize_arxiv_id(arxiv_id) is None:
+        return None
+    return {
+        "arxiv_id": arxiv_id,
+        "version": version,
+        "title": result.title.strip(),
+        "authors": [author.name for author in result.authors],
+        "summary": result.summary.strip(),
+        "published": _naive_utc(result.published),
+        "updated": _naive_utc(result.updated),
+        "primary_category": result.primary_category or None,
+        "categories": list(result.categories),
+        "doi": result.doi or None,
+        "journal_ref": result.journal_ref or None,
+        "comment": result.comment or None,
+        "links": [link.href for link in result.links],
+        "withdrawn": is_withdrawn(result.title, result.comment, result.summary),
+        "fetched_at": fetched_at,
+    }
+
+
+def _newer(row: dict, other: dict) -> bool:
+    def rank(r: dict) -> tuple:
+        return (r["version"] or 0, r["updated"] or datetime.min, r["fetched_at"], r["_file"])
+    return rank(row) > rank(other)
+
+
+def scan_feeds(root: Path, log: IngestLog | None) -> FeedScan:
+    """Parse every `arxiv/*.xml` under `root`; problems go to `log` (None: ignore them)."""
+    scan = FeedScan()
+    for path in sorted((root / "arxiv").glob("*.xml")):
+        relative = str(path.relative_to(root))
+        size = path.stat().st_size
+        if size > MAX_FEED_BYTES:
+            if log:
+                log.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes")
+            continue
+        body = path.read_bytes()
+        info = read_feed(body)
+        if info.problem:
+            if log:
+                log.fail(relative, info.problem, body[:500].decode("utf-8", "replace"))
+            continue
+        scan.feeds += 1
+        fetched_at = _naive_utc(info.feed_time) or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(
+            tzinfo=None, microsecond=0)
+        for asked in info.asked_ids:
+            parsed = normalize_arxiv_id(asked)
+            if parsed and fetched_at > scan.asked.get(parsed[0], datetime.min):
+                scan.asked[parsed[0]] = fetched_at
+        for result in info.results:
+            row = paper_row(result, fetched_at)
+            if row is None:
+                if log:
+                    log.fail(f"{relative}|{result.entry_id}", "entry id is not an arXiv id", result.entry_id)
+                continue
+            row["_file"] = relative
+            if fetched_at > scan.asked.get(row["arxiv_id"], datetime.min):
+                scan.asked[row["arxiv_id"]] = fetched_at
+            held = scan.papers.get(row["arxiv_id"])
+            if held is None or _newer(row, held):
+                scan.papers[row["arxiv_id"]] = row
+    return scan
+
+
+# --- the incremental plan ----------------------------------------------------------------------
+
+
+@dataclass
+class FetchState:
+    """`<cache>/arxiv/_fetch_state.json`: when each id was last asked, claims checked, refusals."""
+
+    checked: dict[str, str] = field(default_factory=dict)     # id -> ISO time of the last request
+    claims: dict[str, int] = field(default_factory=dict)      # id -> highest claimed version asked for
+    rejected: dict[str, str] = field(default_factory=dict)    # id -> why arXiv refused it (HTTP 400)
+
+    @classmethod
+    def load(cls, path: Path) -> "FetchState":
+        try:
+            doc = json.loads(path.read_text())
+            return cls(dict(doc.get("checked", {})), {k: int(v) for k, v in doc.get("claims", {}).items()},
+                       dict(doc.get("rejected", {})))
+        except (OSError, ValueError, TypeError, AttributeError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"checked": self.checked, "claims": self.claims, "rejected": self.rejected},
+                                  indent=0, sort_keys=True))
+        os.replace(tmp, path)
+
+
+def plan_fetch(references: dict[str, int | None], held_versions: dict[str, int | None],
+               last_checked: dict[str, datetime], claims_checked: dict[str, int], today: date,
+               recheck_days: int, skip: set[str] = frozenset()) -> dict[str, str]:
+    """Which referenced ids to ask arXiv for tonight, with the reason (new, claimed-version, window,
+    overdue). `held_versions` are the papers we have; `last_checked` when each id was last asked."""
+    days = max(recheck_days, 1)
+    plan: dict[str, str] = {}
+    for arxiv_id, cited in references.items():
+        if arxiv_id in skip:
+            continue
+        checked = last_checked.get(arxiv_id)
+        if checked is None:
+            plan[arxiv_id] = "new"
+            continue
+        if checked.date() >= today:
+            continue                                  # asked already today: reruns are free
+        held = held_versions.get(arxiv_id)
+        if cited is not None and cited > (held or 0) and cited > claims_checked.get(arxiv_id, 0):
+            plan[arxiv_id] = "claimed-version"
+        elif stable_slot(arxiv_id, days) == today.toordinal() % days:
+            plan[arxiv_id] = "window"
+        elif (today - checked.date()).days > days:
+            plan[arxiv_id] = "overdue"
+    return plan
+
+
+def _feed_file(feed: FetchedFeed, page: int) -> str:
+    digest = hashlib.sha1(",".join(feed.ids).encode()).hexdigest()[:12]
+    return f"{feed.fetched_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{digest}_{page}.xml"
+
+
+def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int | None], log: IngestLog,
+               now: datetime) -> dict[str, int]:
+    """Fill `<cache_root>/arxiv/` with tonight's feeds; returns the plan's reason counts."""
+    feeds_dir = cache_root / "arxiv"
+    feeds_dir.mkdir(parents=True, exist_ok=True)
+    state_path = feeds_dir / STATE_FILE
+    state = FetchState.load(state_path)
+    known = scan_feeds(cache_root, None)
+    last_checked = dict(known.asked)
+    for arxiv_id, stamp in state.checked.items():
+        try:
+            when = datetime.fromisoformat(stamp).replace(tzinfo=None)
+        except ValueError:
+            continue
+        if when > last_checked.get(arxiv_id, datetime.min):
+            last_checked[arxiv_id] = when
+    held = {arxiv_id: row["version"] for arxiv_id, row in known.papers.items()}
+    plan = plan_fetch(references, held, last_checked, state.claims, now.date(), arxiv.recheck_days,
+                      skip=set(state.rejected))
+    run_stamp = now.replace(tzinfo=None).isoformat()
+    pages: Counter = Counter()
+
+    def on_feed(feed: FetchedFeed) -> None:
+        name = _feed_file(feed, pages[tuple(feed.ids)])
+        pages[tuple(feed.ids)] += 1
+        tmp = feeds_dir / f".{name}.tmp"
+        tmp.write_bytes(feed.body)
+        os.replace(tmp, feeds_dir / name)
+        for arxiv_id in feed.ids:
+            state.checked[arxiv_id] = run_stamp
+            cited = references.get(arxiv_id)
+            if plan.get(arxiv_id) == "claimed-version" and cited:
+                state.claims[arxiv_id] = max(cited, state.claims.get(arxiv_id, 0))
+        state.save(state_path)
+
+    if plan:
+        stats = arxiv.fetch(plan, on_feed)
+        log.requests += stats.requests
+        log.retries += stats.retries
+        for batch, reason in stats.failed_batches:
+            log.fail(f"batch|{batch[0]}..{batch[-1]}|{len(batch)} ids", f"fetch failed: {reason}", ",".join(batch))
+        for arxiv_id, reason in stats.rejected_ids:
+            state.rejected[arxiv_id] = reason
+        if stats.rejected_ids:
+            state.save(state_path)
+    return dict(Counter(plan.values()))
+
+
+# --- the asset ---------------------------------------------------------------------------------
+
+
+PAPER_COLUMNS = ["arxiv_id", "version", "title", "authors", "summary", "published", "updated", "primary_category",
+                 "categories", "doi", "journal_ref", "comment", "links", "withdrawn", "fetched_at"]
+
+
+@dg.asset(group_name="ingest", kinds={"arxiv", "duckdb"}, deps=["catalog", "benchmark_table_rows", "hub_models"])
+def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv: ArxivResource
+                 ) -> dg.MaterializeResult:
+    """arXiv metadata of every paper a Hub model, a benchmark table row or the catalog refers to.
+
+    `raw.arxiv_papers`: one row per paper, key `arxiv_id` without version (`1911.02116`,
+    `hep-th/9901001`), latest version kept with its number. `raw.arxiv_missing`: one row per
+    referenced id arXiv did not return, key `arxiv_id`. In live mode only new ids, claimed newer
+    versions and the rolling window of known papers are asked for (see the module docstring)."""
+    log = IngestLog("arxiv", snapshot.source)
+    now = utc_now()
+    with warehouse.connect() as con:
+        warehouse.run_sql(con, "create_raw_schema")
+        con.execute(sql("arxiv_references"))
+        rows = con.execute("SELECT source, reference, record_key, records FROM arxiv_references").fetchall()
+    refs = collect_references(rows, log)
+
+    plan: dict[str, int] = {}
+    if snapshot.live:
+        plan = fetch_live(arxiv, snapshot.root, refs.versions, log, now)
+    state = FetchState.load(snapshot.root / "arxiv" / STATE_FILE) if snapshot.live else FetchState()
+    rejected = state.rejected
+
+    scan = scan_feeds(snapshot.root, log)
+    asked = dict(scan.asked)
+    for arxiv_id, stamp in state.checked.items():
+        try:
+            when = datetime.fromisoformat(stamp).replace(tzinfo=None)
+        except ValueError:
+            continue
+        asked[arxiv_id] = max(when, asked.get(arxiv_id, datetime.min))
+
+    missing_rows = []
+    unfetched = 0
+    for arxiv_id, cited in sorted(refs.versions.items()):
+        paper = scan.papers.get(arxiv_id)
+        if paper is not None:
+            if cited is not None and paper["version"] is not None and cited > paper["version"]:
+                log.fail(f"paper|{arxiv_id}v{cited}", f"cited version v{cited} unknown to arXiv "
+                         f"(latest v{paper['version']})", f"{arxiv_id}v{cited}")
+            continue
+        if arxiv_id in rejected:
+            log.fail(f"paper|{arxiv_id}", f"refused by arXiv: {rejected[arxiv_id]}", arxiv_id)
+        elif arxiv_id in asked:
+            missing_rows.append((arxiv_id, "asked, arXiv returned no entry", asked[arxiv_id]))
+        else:
+            unfetched += 1
+            log.fail(f"paper|{arxiv_id}", "not fetched: no arXiv feed covers this id", arxiv_id)
+
+    papers = pd.DataFrame([{k: row[k] for k in PAPER_COLUMNS} for row in scan.papers.values()],
+                          columns=PAPER_COLUMNS)
+    missing = pd.DataFrame(missing_rows, columns=["arxiv_id", "reason", "seen_at"])
+    log.records = len(papers)
+    with warehouse.connect() as con:
+        warehouse.run_sql(con, "create_raw_schema")
+        con.execute("BEGIN")
+        con.execute("DELETE FROM raw.arxiv_papers")
+        con.execute(
+            """
+            INSERT INTO raw.arxiv_papers
+            SELECT arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary, published::TIMESTAMP,
+                   updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref, comment,
+                   links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
+            FROM papers
+            """
+        )
+        con.execute("DELETE FROM raw.arxiv_missing")
+        con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing")
+        log.save(con)
+        con.execute("COMMIT")
+    withdrawn = int(papers["withdrawn"].sum()) if len(papers) else 0
+    return dg.MaterializeResult(
+        metadata={
+            **log.metadata(),
+            "papers": dg.MetadataValue.int(len(papers)),
+            "missing": dg.MetadataValue.int(len(missing)),
+            "withdrawn": dg.MetadataValue.int(withdrawn),
+            "referenced_ids": dg.MetadataValue.int(len(refs.versions)),
+            "references_by_source": dg.MetadataValue.json(dict(refs.by_source)),
+            "not_fetched": dg.MetadataValue.int(unfetched),
+            "feeds_parsed": dg.MetadataValue.int(scan.feeds),
+            "fetch_plan": dg.MetadataValue.json(plan),
+            "recheck_days": dg.MetadataValue.int(arxiv.recheck_days),
+        }
+    )
