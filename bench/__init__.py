@@ -1,0 +1,1 @@
+"""Scale benchmark: a synthetic snapshot generator (`bench.generate`) and the benchmark (`bench.run`)."""

@@ -1,0 +1,433 @@
+"""The scale benchmark: the nightly job on a synthetic snapshot, timed per asset group, against a
+pandas version of the same computation and a one-scan floor; then again after a 1% upstream change.
+
+    python -m bench.generate bench/out/s1m                     # the snapshot (once)
+    python -m bench.run --snapshot bench/out/s1m [--json bench/out/s1m.json]
+
+What it does, in one process (the nightly job runs in process, as `sotaboard run` does):
+
+1. full run: a fresh working database, the `nightly` job of `pipelines.definitions` executed
+   in process; per step the wall time (STEP_START to STEP_SUCCESS), the peak RSS of the process
+   during the step (VmHWM, reset at each step start through /proc/self/clear_refs) and the bytes
+   the step read from files (/proc/self/io rchar: snapshot files, and the working database);
+2. floor: one DuckDB scan-and-aggregate over the built `results` table;
+3. pandas: ranks, verification flags and model strengths done the way a user might, with pandas
+   group-bys on the results table pulled out of the warehouse (pull and compute timed apart),
+   checked against the warehouse's own leaderboard;
+4. incremental run: `bench.generate --change` applies a 1% upstream change to the snapshot (in
+   place: regenerate the snapshot to start over), then the job runs again on the same state.
+
+Source requests: in snapshot mode the ingest assets make none (raw.source_runs.requests = 0), so
+the cost of a run's ingest is reported as snapshot files and bytes read. Times are wall seconds on
+this machine; peak memory is the process's resident set (Python, Dagster and DuckDB together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GROUPS = ("ingest", "core", "analytics", "publish", "checks")
+STEP_END = {"STEP_SUCCESS", "STEP_FAILURE"}
+
+
+# ------------------------------------------------------------------------------------ measuring
+
+def _status(field_name: str) -> int:
+    """A /proc/self/status field in bytes (VmHWM, VmRSS)."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _rchar() -> int:
+    with open("/proc/self/io") as handle:
+        for line in handle:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux: writing 5 to clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
+@dataclass
+class Step:
+    key: str
+    group: str
+    seconds: float = 0.0
+    peak_rss: int = 0
+    bytes_read: int = 0
+    ok: bool = True
+    _t0: float = 0.0
+    _r0: int = 0
+
+
+@dataclass
+class Measure:
+    steps: dict[str, Step] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+
+
+def measuring_logger(measure: Measure, groups: dict[str, str]):
+    import dagster as dg
+
+    @dg.logger(description="Per-step wall time, peak RSS and bytes read, for the benchmark.")
+    def _logger(_context: dg.InitLoggerContext) -> logging.Logger:
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                event = getattr(record, "dagster_meta", {}).get("dagster_event")
+                if event is None or not event.step_key:
+                    return
+                kind = event.event_type_value
+                if kind == "STEP_START":
+                    reset_peak()
+                    step = Step(event.step_key, groups.get(event.step_key, "checks"))
+                    step._t0, step._r0 = time.monotonic(), _rchar()
+                    measure.steps[event.step_key] = step
+                    measure.order.append(event.step_key)
+                elif kind in STEP_END and event.step_key in measure.steps:
+                    step = measure.steps[event.step_key]
+                    step.seconds = time.monotonic() - step._t0
+                    step.peak_rss = _status("VmHWM")
+                    step.bytes_read = _rchar() - step._r0
+                    step.ok = kind == "STEP_SUCCESS"
+                    print(f"  {step.group:9} {step.key:28} {step.seconds:7.2f}s  peak {step.peak_rss / 2**20:7.0f} MiB"
+                          f"  read {step.bytes_read / 2**20:8.1f} MiB{'' if step.ok else '  FAILED'}", flush=True)
+
+        log = logging.Logger("bench", level=logging.DEBUG)
+        log.addHandler(Handler())
+        return log
+
+    return _logger
+
+
+# ------------------------------------------------------------------------------------ the job
+
+def nightly_job(settings):
+    """(job, {step key: group}, note). The code location's own nightly job when it loads; while an
+    ingest module is still missing, the same job over the modules that exist (said in `note`)."""
+    import dagster as dg
+
+    note = ""
+    try:
+        from pipelines.definitions import build_definitions
+
+        defs = build_definitions(settings)
+    except ImportError as exc:
+        from assets import analytics, catalog, core, hub, publish, tables
+        from assets.checks import asset_checks
+        from pipelines.clients.hub import HubResource
+        from pipelines.resources import SnapshotResource, WarehouseResource
+
+        note = f"pipelines.definitions does not load ({exc}); ran the nightly job without that module's assets"
+        assets = dg.load_assets_from_modules([catalog, tables, hub, core, analytics, publish])
+        keys = {k for a in assets for k in a.keys}
+        checks = [c for c in asset_checks if all(k.asset_key in keys for k in c.check_keys)]
+        defs = dg.Definitions(
+            assets=assets, asset_checks=checks,
+            jobs=[dg.define_asset_job("nightly", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)],
+            resources={
+                "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir)),
+                "snapshot": SnapshotResource(source=settings.source, snapshot_dir=str(settings.snapshot_dir),
+                                             cache_dir=str(settings.state_dir / "cache")),
+                "hub": HubResource(endpoint=settings.hf_endpoint, token=None),
+            },
+        )
+    groups: dict[str, str] = {}
+    for assets_def in defs.resolve_all_asset_specs():
+        groups[assets_def.key.path[-1]] = assets_def.group_name
+    return defs.resolve_job_def("nightly"), groups, note
+
+
+def run_job(settings, label: str) -> dict:
+    import dagster as dg
+
+    job, groups, note = nightly_job(settings)
+    measure = Measure()
+    print(f"{label}: nightly job on {settings.snapshot_dir}", flush=True)
+    started = time.monotonic()
+    job = job.with_logger_defs({"bench": measuring_logger(measure, groups)})
+    result = job.execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False,
+                                    run_config={"loggers": {"bench": {}}})
+    wall = time.monotonic() - started
+    failed_checks = [f"{e.event_specific_data.asset_key.to_user_string()}.{e.event_specific_data.check_name}"
+                     for e in result.all_events
+                     if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed]
+    by_group = {}
+    for group in GROUPS:
+        steps = [measure.steps[k] for k in measure.order if measure.steps[k].group == group]
+        by_group[group] = {"seconds": round(sum(s.seconds for s in steps), 2),
+                           "peak_rss_mib": round(max((s.peak_rss for s in steps), default=0) / 2**20),
+                           "bytes_read_mib": round(sum(s.bytes_read for s in steps) / 2**20, 1),
+                           "steps": len(steps)}
+    return {
+        "label": label, "success": result.success, "wall_seconds": round(wall, 2), "note": note,
+        "groups": by_group, "failed_checks": failed_checks,
+        "steps": {k: {"group": s.group, "seconds": round(s.seconds, 2), "peak_rss_mib": round(s.peak_rss / 2**20),
+                      "bytes_read_mib": round(s.bytes_read / 2**20, 1), "ok": s.ok}
+                  for k, s in measure.steps.items()},
+    }
+
+
+# ------------------------------------------------------------------------------------ comparisons
+
+def warehouse_counts(path: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for table in ("results", "leaderboard", "models", "papers", "benchmarks", "model_strengths", "quarantine",
+                      "sota_history", "result_conflicts", "model_ambiguities"):
+            try:
+                out[table] = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            except duckdb.Error:
+                out[table] = None
+        out["leaderboards"] = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT benchmark_id, metric, split, setting FROM leaderboard)").fetchone()[0]
+        out["largest_leaderboard"] = con.execute(
+            "SELECT max(n_models) FROM leaderboard").fetchone()[0]
+        out["verified_results"] = con.execute("SELECT count(*) FROM results WHERE verified").fetchone()[0]
+        out["sources"] = dict(con.execute("SELECT source, count(*) FROM results GROUP BY 1 ORDER BY 1").fetchall())
+        out["source_requests"] = dict(con.execute(
+            "SELECT source, requests FROM raw.source_runs QUALIFY row_number() OVER "
+            "(PARTITION BY source ORDER BY finished_at DESC) = 1 ORDER BY 1").fetchall())
+        return out
+    finally:
+        con.close()
+
+
+def floor(path: Path, repeat: int = 3) -> dict:
+    """One scan-and-aggregate over results: the least any ranking of them can cost."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        times = []
+        for _ in range(repeat):
+            t0 = time.monotonic()
+            rows = con.execute("SELECT benchmark_id, metric, count(*), max(value) FROM results GROUP BY ALL").fetchall()
+            times.append(time.monotonic() - t0)
+        return {"seconds": round(min(times), 3), "groups": len(rows)}
+    finally:
+        con.close()
+
+
+def pandas_equivalent(path: Path) -> dict:
+    """Verification flags, leaderboard ranks (all, verified, without extra data) and model strengths
+    with pandas group-bys on the results table pulled out of the warehouse, as a user might."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    reset_peak()
+    t0 = time.monotonic()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        res = con.sql("SELECT * FROM results").df()
+        metrics = con.sql("SELECT metric, direction FROM metrics").df()
+        papers = con.sql("SELECT arxiv_id, status, withdrawn, published FROM papers").df()
+        models = con.sql("SELECT model_id, arxiv_ids FROM models").df()
+        benchmarks = con.sql("SELECT benchmark_id, area FROM benchmarks").df()
+        sql_lb = con.execute("SELECT count(*) AS n, count(*) FILTER (WHERE is_sota) AS sota, "
+                         "count(verified_rank) AS vr, count(rank_without_extra_data) AS xr FROM leaderboard").fetchone()
+        sql_strengths = con.execute("SELECT count(*) FROM model_strengths").fetchone()[0]
+        sql_verified = con.execute("SELECT count(*) FROM results WHERE verified").fetchone()[0]
+    finally:
+        con.close()
+    pulled = time.monotonic() - t0
+
+    t1 = time.monotonic()
+    key = ["model_id", "benchmark_id", "metric", "split", "setting"]
+    r = res[["result_id", *key, "value", "source", "source_file", "source_precedence", "arxiv_id", "result_date",
+             "hub_verified", "uses_additional_data"]].copy()
+    r["split"] = r["split"].fillna("")
+    r["source_file"] = r["source_file"].fillna("")
+    # corroborated / conflict: every other source reporting the same model, benchmark, metric, split, setting
+    pairs = r.merge(r[[*key, "value", "source", "source_file", "source_precedence"]], on=key, suffixes=("", "_b"))
+    pairs = pairs[(pairs["source"] != pairs["source_b"]) | (pairs["source_file"] != pairs["source_file_b"])]
+    diff = (pairs["value"] - pairs["value_b"]).abs()
+    tol = np.maximum(0.1, 0.001 * pairs["value"].abs())
+    pairs = pairs.assign(corroborated=diff <= tol, conflict=(diff > tol) & (pairs["source_precedence_b"] <= pairs["source_precedence"]))
+    flags = pairs.groupby("result_id")[["corroborated", "conflict"]].any().reset_index()
+    r = r.merge(flags, on="result_id", how="left")
+    r[["corroborated", "conflict"]] = r[["corroborated", "conflict"]].fillna(False).astype(bool)
+    # paper confirmed, and the model cites the paper
+    p = papers[(papers["status"] == "found") & ~papers["withdrawn"].fillna(False).astype(bool)]
+    r = r.merge(p[["arxiv_id", "published"]], on="arxiv_id", how="left")
+    r["paper_ok"] = pd.to_datetime(r["published"]).dt.normalize() <= pd.to_datetime(r["result_date"])
+    links = models.explode("arxiv_ids").dropna(subset=["arxiv_ids"])
+    links = links.rename(columns={"arxiv_ids": "arxiv_id"}).drop_duplicates().assign(linked=True)
+    r = r.merge(links, on=["model_id", "arxiv_id"], how="left")
+    r["linked"] = r["linked"].fillna(False).astype(bool)
+    r["verified"] = (r["hub_verified"] | r["corroborated"] | (r["paper_ok"] & r["linked"])) & ~r["conflict"]
+    # ranks
+    r = r.merge(metrics, on="metric", how="left")
+    rankable = r[r["direction"].isin(["higher", "lower"]) & r["value"].notna() & r["benchmark_id"].notna()].copy()
+    rankable["goodness"] = np.where(rankable["direction"] == "higher", rankable["value"], -rankable["value"])
+    board = ["benchmark_id", "metric", "split", "setting"]
+
+    def ranked(frame: pd.DataFrame) -> pd.DataFrame:
+        best = frame.sort_values(["goodness", "result_date", "result_id"], ascending=[False, True, True],
+                                 na_position="last").drop_duplicates([*board, "model_id"])
+        best = best.assign(rank=best.groupby(board)["goodness"].rank(method="min", ascending=False),
+                           n_models=best.groupby(board)["goodness"].transform("size"))
+        return best
+
+    lb = ranked(rankable)
+    verified = ranked(rankable[rankable["verified"]])[[*board, "model_id", "rank", "n_models"]]
+    no_extra = ranked(rankable[~rankable["uses_additional_data"]])[[*board, "model_id", "rank", "n_models"]]
+    lb = lb.merge(verified, on=[*board, "model_id"], how="left", suffixes=("", "_verified"))
+    lb = lb.merge(no_extra, on=[*board, "model_id"], how="left", suffixes=("", "_without_extra"))
+    lb["is_sota"] = lb["rank"] == 1
+    # strengths
+    per_benchmark = lb.groupby(["model_id", "benchmark_id"]).agg(best_rank=("rank", "min"), is_sota=("is_sota", "any"))
+    strengths = (per_benchmark.reset_index().merge(benchmarks, on="benchmark_id")
+                 .groupby(["model_id", "area"]).agg(n_benchmarks=("best_rank", "size"), avg_rank=("best_rank", "mean"),
+                                                   n_sota=("is_sota", "sum")))
+    computed = time.monotonic() - t1
+    agrees = {
+        "leaderboard_rows": (len(lb), sql_lb[0]), "sota_rows": (int(lb["is_sota"].sum()), sql_lb[1]),
+        "verified_ranked_rows": (int(lb["rank_verified"].notna().sum()), sql_lb[2]),
+        "ranked_without_extra_rows": (int(lb["rank_without_extra"].notna().sum()), sql_lb[3]),
+        "strengths_rows": (len(strengths), sql_strengths), "verified_results": (int(r["verified"].sum()), sql_verified),
+    }
+    return {"pull_seconds": round(pulled, 2), "compute_seconds": round(computed, 2),
+            "seconds": round(pulled + computed, 2), "peak_rss_mib": round(_status("VmHWM") / 2**20),
+            "matches_warehouse": {k: {"pandas": int(a), "warehouse": int(b), "same": int(a) == int(b)}
+                                  for k, (a, b) in agrees.items()}}
+
+
+def snapshot_inventory(root: Path) -> dict:
+    out = {}
+    for label, pattern in (("tables_json", "tables/*.json"), ("tables_csv", "tables/*.csv"),
+                           ("hub_models", "hub/models/*/*.json"), ("hub_cards", "hub/cards/*/*/README.md"),
+                           ("hub_leaderboards", "hub/leaderboards/*/*.json"), ("arxiv_feeds", "arxiv/*.xml")):
+        files = list(root.glob(pattern))
+        out[label] = {"files": len(files), "mib": round(sum(f.stat().st_size for f in files) / 2**20, 1)}
+    return out
+
+
+# ------------------------------------------------------------------------------------ main
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--snapshot", type=Path, required=True, help="a snapshot made by bench.generate")
+    parser.add_argument("--state", type=Path, help="working directory for the run (default: a temporary one)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--no-change", action="store_true", help="skip the 1%% change and the incremental run")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
+    args = parser.parse_args(argv)
+
+    snapshot = args.snapshot.absolute()
+    state = (args.state or Path(tempfile.mkdtemp(prefix="sotaboard-bench-"))).absolute()
+    if state.exists():
+        shutil.rmtree(state)
+    state.mkdir(parents=True)
+    os.environ.update({
+        "SOTABOARD_SOURCE": "snapshot", "SOTABOARD_SNAPSHOT": str(snapshot),
+        "SOTABOARD_WAREHOUSE": str(state / "sotaboard.duckdb"), "SOTABOARD_STATE_DIR": str(state / ".state"),
+        "DAGSTER_HOME": str(state / "dagster_home"), "DAGSTER_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "HF_HOME": str(state / "hf_home"),
+    })
+    (state / "dagster_home").mkdir()
+    (state / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    from pipelines.settings import Settings
+
+    settings = Settings.from_env()
+    report: dict = {"snapshot": str(snapshot), "inventory": snapshot_inventory(snapshot)}
+    manifest = snapshot / "BENCH_MANIFEST.json"
+    if manifest.is_file():
+        report["generator"] = json.loads(manifest.read_text())
+
+    report["full"] = run_job(settings, "full run")
+    published = settings.warehouse_path
+    work = settings.state_dir / "work.duckdb"
+    report["counts"] = warehouse_counts(work)
+    report["floor"] = floor(work)
+    print(f"floor: {report['floor']}", flush=True)
+    if not args.no_pandas:
+        report["pandas"] = pandas_equivalent(work)
+        print(f"pandas: {json.dumps(report['pandas'])}", flush=True)
+    if not args.no_change:
+        t0 = time.monotonic()
+        change = subprocess.run([sys.executable, "-m", "bench.generate", str(snapshot), "--change"],
+                                capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+        report["change"] = {"generator_seconds": round(time.monotonic() - t0, 1),
+                            **json.loads(change.stdout.strip().splitlines()[-1])}
+        report["incremental"] = run_job(settings, "incremental run (1% changed upstream)")
+        report["counts_after_change"] = warehouse_counts(work)
+    report["published_mib"] = round(published.stat().st_size / 2**20, 1) if published.exists() else None
+    report["working_db_mib"] = round(work.stat().st_size / 2**20, 1)
+    report["summary"] = summarise(report)
+    print(format_summary(report), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=str))
+    return 0 if report["full"]["success"] else 1
+
+
+def summarise(report: dict) -> dict:
+    full = report["full"]["groups"]
+    core_analytics = full["core"]["seconds"] + full["analytics"]["seconds"]
+    steps = report["full"]["steps"]
+    like_for_like = sum(steps.get(k, {}).get("seconds", 0) for k in ("results", "leaderboard", "model_strengths"))
+    s = {"core_analytics_seconds": round(core_analytics, 2),
+         "floor_seconds": report["floor"]["seconds"],
+         "core_analytics_over_floor": round(core_analytics / max(report["floor"]["seconds"], 1e-9), 1),
+         "peak_rss_mib": max(g["peak_rss_mib"] for g in full.values())}
+    if "pandas" in report:
+        s["pandas_seconds"] = report["pandas"]["seconds"]
+        s["pandas_over_core_analytics"] = round(report["pandas"]["seconds"] / core_analytics, 2)
+        s["results_leaderboard_strengths_seconds"] = round(like_for_like, 2)
+        s["pandas_over_results_leaderboard_strengths"] = round(report["pandas"]["seconds"] / like_for_like, 2)
+        s["pandas_peak_rss_mib"] = report["pandas"]["peak_rss_mib"]
+    if "incremental" in report:
+        inc = report["incremental"]["groups"]
+        s["incremental_over_full_time"] = round(report["incremental"]["wall_seconds"] / report["full"]["wall_seconds"], 3)
+        s["incremental_over_full_time_by_group"] = {
+            g: round(inc[g]["seconds"] / full[g]["seconds"], 3) if full[g]["seconds"] else None for g in GROUPS}
+        s["incremental_over_full_ingest_bytes_read"] = round(
+            inc["ingest"]["bytes_read_mib"] / max(full["ingest"]["bytes_read_mib"], 1e-9), 3)
+    return s
+
+
+def format_summary(report: dict) -> str:
+    lines = ["", "group       full s   peak MiB   read MiB" + ("   incr s   peak MiB   read MiB" if "incremental" in report else "")]
+    for g in GROUPS:
+        f = report["full"]["groups"][g]
+        line = f"{g:10} {f['seconds']:7.1f} {f['peak_rss_mib']:10} {f['bytes_read_mib']:10.1f}"
+        if "incremental" in report:
+            i = report["incremental"]["groups"][g]
+            line += f" {i['seconds']:8.1f} {i['peak_rss_mib']:10} {i['bytes_read_mib']:10.1f}"
+        lines.append(line)
+    lines.append(f"{'wall':10} {report['full']['wall_seconds']:7.1f}" + (
+        f" {'':21} {report['incremental']['wall_seconds']:8.1f}" if "incremental" in report else ""))
+    lines.append(json.dumps(report["summary"], indent=1))
+    lines.append("counts: " + json.dumps(report["counts"]))
+    if report["full"]["note"]:
+        lines.append("note: " + report["full"]["note"])
+    if report["full"]["failed_checks"]:
+        lines.append("failed checks: " + ", ".join(report["full"]["failed_checks"]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The scale benchmark's generator writes the real source formats (fast: a tiny snapshot)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from arxiv import _feed
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
+from huggingface_hub.repocard_data import model_index_to_eval_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
+from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
+from pipeline_harness import build, query  # noqa: E402
+
+TINY = Params(results=2000, models=400, hub_models=60, papers=250, benchmarks=40, table_files=4, hub_leaderboards=2)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny") / "snapshot"
+    generate(root, TINY)
+    return root
+
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_deterministic_by_seed(tiny: Path, tmp_path: Path) -> None:
+    generate(tmp_path / "again", TINY)
+    assert _digest(tmp_path / "again") == _digest(tiny)
+
+
+def test_pwc_tables_have_the_evaluation_tables_shape(tiny: Path, shared: Path) -> None:
+    real = json.loads((shared / "data" / "pwc" / "squad.json").read_text())
+    real_task, real_dataset = real[0], real[0]["datasets"][0]
+    real_row = real_dataset["sota"]["rows"][0]
+    files = sorted((tiny / "tables").glob("*.json"))
+    assert len(files) == TINY.table_files
+    cells = 0
+    for path in files:
+        tasks = json.loads(path.read_text())
+        assert isinstance(tasks, list) and tasks
+        for task in tasks:
+            assert set(task) == set(real_task)
+            for dataset in task["datasets"] + [d for s in task["subtasks"] for d in s["datasets"]]:
+                assert set(dataset) == set(real_dataset)
+                for row in dataset["sota"]["rows"]:
+                    assert set(row) == set(real_row)
+                    assert set(row["metrics"]) <= set(dataset["sota"]["metrics"])
+                    assert all(isinstance(v, str) for v in row["metrics"].values())
+                    cells += len(row["metrics"])
+    assert cells > 0.8 * TINY.results
+
+
+def test_hub_model_bodies_and_cards(tiny: Path, shared: Path) -> None:
+    real = json.loads((shared / "data" / "hub" / "api" / "hfhub_cassette__deepset__roberta-base-squad2.json").read_text())
+    bodies = sorted((tiny / "hub" / "models").glob("*/*.json"))
+    assert len(bodies) == TINY.hub_models
+    with_index = with_params = with_arxiv = 0
+    for path in bodies:
+        body = json.loads(path.read_text())
+        assert {"id", "modelId", "author", "sha", "lastModified", "tags", "cardData", "siblings", "private",
+                "gated", "downloads", "likes", "pipeline_tag", "library_name"} <= set(body) <= set(real) | {
+                    "safetensors", "createdAt", "usedStorage"}
+        assert body["id"] == f"{path.parent.name}/{path.stem}"
+        with_arxiv += any(t.startswith("arxiv:") for t in body["tags"])
+        with_params += isinstance(body.get("safetensors", {}).get("total"), int)
+        if "model-index" in body["cardData"]:
+            with_index += 1
+            _, results = model_index_to_eval_results(body["cardData"]["model-index"])
+            assert results
+    assert with_index and with_params and with_arxiv
+    cards = sorted((tiny / "hub" / "cards").glob("*/*/README.md"))
+    assert 0.9 * TINY.hub_models <= len(cards) < TINY.hub_models
+    for card in cards:
+        match = REGEX_YAML_BLOCK.search(card.read_text())
+        assert match, card
+        meta = yaml.safe_load(match.group(2))
+        assert isinstance(meta, dict) and meta["license"]
+        if "model-index" in meta:
+            model_index_to_eval_results(meta["model-index"])  # the library's strict parser accepts it
+    for board in (tiny / "hub" / "leaderboards").glob("*/*.json"):
+        entries = json.loads(board.read_text())
+        assert entries and {"rank", "modelId", "value", "verified", "source", "filename"} <= set(entries[0])
+
+
+def test_arxiv_feeds_parse_with_arxiv_parser(tiny: Path) -> None:
+    feeds = sorted((tiny / "arxiv").glob("*.xml"))
+    ids = []
+    for path in feeds:
+        parsed = _feed.parse(path.read_bytes())
+        assert not parsed.error and not parsed.malformed
+        assert parsed.header.items_per_page == 100 and len(parsed.results) <= 100
+        ids += [r.get_short_id() for r in parsed.results]
+        assert all(r.title and r.authors and r.primary_category and r.published for r in parsed.results)
+    assert len(ids) == len(set(ids)) == TINY.papers
+    assert all(len(f.read_bytes()) for f in feeds) and len(_feed.parse(feeds[0].read_bytes()).results) == 100
+
+
+def test_tables_flatten_and_reconcile(tiny: Path, tmp_path: Path) -> None:
+    _, warehouse = build(tiny, tmp_path / "state")
+    files = query(warehouse, "SELECT source_file, reconciles FROM table_reconciliation")
+    assert len(files) == TINY.table_files + 1 and all(ok for _, ok in files)
+    assert query(warehouse, "SELECT count(*) FROM leaderboard")[0][0] > 0
+    n_models = query(warehouse, "SELECT count(DISTINCT model_id) FROM results")[0][0]
+    assert n_models > 0.5 * TINY.models
+
+
+def test_change_round(tiny: Path, tmp_path: Path) -> None:
+    root = tmp_path / "changed"
+    generate(root, TINY)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    stats = apply_change(root)
+    assert json.loads((root / MANIFEST).read_text())["rounds"] == 1
+    after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    changed_models = [p for p in after if "hub/models" in str(p) and before.get(p) != after[p]]
+    assert len(changed_models) == stats["hub_models_changed"] >= 1
+    new_feeds = [p for p in after if p not in before and p.suffix == ".xml"]
+    assert new_feeds and sum(len(_feed.parse(p.read_bytes()).results) for p in new_feeds) == stats["papers_added"]
+    rows = lambda files: sum(len(d["sota"]["rows"]) for p, b in files.items() if p.suffix == ".json" and "tables" in str(p)  # noqa: E731
+                             for t in json.loads(b) for d in t["datasets"] + [x for s in t["subtasks"] for x in s["datasets"]])
+    assert rows(after) == rows(before) + stats["rows_added"]
