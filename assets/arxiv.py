@@ -365,6 +365,8 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     log.records = len(papers)
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
+        con.register("fetched_papers", papers)
+        con.register("missing_papers", missing)
         con.execute("BEGIN")
         con.execute("DELETE FROM raw.arxiv_papers")
         con.execute(
@@ -373,11 +375,11 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
             SELECT arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary, published::TIMESTAMP,
                    updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref, comment,
                    links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
-            FROM papers
+            FROM fetched_papers
             """
         )
         con.execute("DELETE FROM raw.arxiv_missing")
-        con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing")
+        con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing_papers")
         log.save(con)
         con.execute("COMMIT")
     withdrawn = int(papers["withdrawn"].sum()) if len(papers) else 0

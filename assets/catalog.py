@@ -54,8 +54,9 @@ def catalog(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.Mate
     frame = pd.DataFrame(entries, columns=["kind", "key"], dtype="string")
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
+        con.register("catalog_entries", frame)
         con.execute("DELETE FROM raw.catalog")
-        con.execute("INSERT INTO raw.catalog SELECT kind, key FROM frame")
+        con.execute("INSERT INTO raw.catalog SELECT kind, key FROM catalog_entries")
         log.save(con)
     counts = frame["kind"].value_counts().to_dict()
     return dg.MaterializeResult(

@@ -46,6 +46,7 @@ CHECKS = [
           "SELECT metric, direction FROM metrics WHERE direction NOT IN ('higher', 'lower')"),
     unique_key("benchmarks", "benchmarks", "benchmark_id"),
     unique_key("benchmarks", "benchmark_aliases", "alias", "benchmark_id", "source"),
+    unique_key("models", "model_aliases", "alias", "model_id"),
     references("benchmarks", "benchmark_aliases", "benchmark_id", "benchmarks", "benchmark_id"),
     unique_key("models", "models", "model_id"),
     unique_key("papers", "papers", "arxiv_id"),

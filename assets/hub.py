@@ -678,12 +678,14 @@ def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult) -> None
     cards = pd.DataFrame(parsed.cards, columns=["model_id", "sha", "readme", "card_html", "metadata", "fetched_at"])
     evals = pd.DataFrame(parsed.evals.rows, columns=EVAL_COLUMNS).astype(
         {c: "string" for c in EVAL_COLUMNS if c != "verified"}).astype({"verified": "boolean"})
+    con.register("parsed_cards", cards)
+    con.register("parsed_eval_results", evals)
     con.execute("DELETE FROM raw.hub_cards")
     con.execute("INSERT INTO raw.hub_cards SELECT model_id, sha, readme, card_html, metadata::JSON, "
-                "fetched_at::TIMESTAMP FROM cards")
+                "fetched_at::TIMESTAMP FROM parsed_cards")
     con.execute("DELETE FROM raw.hub_eval_results")
     con.execute(f"INSERT INTO raw.hub_eval_results SELECT {', '.join(EVAL_COLUMNS[:-1])}, "
-                "try_cast(result_date AS DATE) FROM evals")
+                "try_cast(result_date AS DATE) FROM parsed_eval_results")
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"])

@@ -35,9 +35,10 @@ class IngestLog:
         frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")
         frame = frame.drop_duplicates()
         seen_at = utc_now()
+        con.register("source_failures", frame)
         con.execute("DELETE FROM raw.ingest_failures WHERE source = ?", [self.source])
         con.execute(
-            "INSERT INTO raw.ingest_failures SELECT ?, record_key, reason, payload, ? FROM frame",
+            "INSERT INTO raw.ingest_failures SELECT ?, record_key, reason, payload, ? FROM source_failures",
             [self.source, seen_at],
         )
         con.execute(

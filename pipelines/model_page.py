@@ -19,9 +19,12 @@ SECTIONS = {
                "WHERE model_id = ? ORDER BY n_results DESC, source_kind",
 }
 RESOLVE = """
-SELECT model_id FROM models WHERE model_id = $id
-UNION ALL SELECT model_id FROM model_aliases WHERE alias = $id
-UNION ALL SELECT model_id FROM models WHERE lower(model_id) = lower($id)
+SELECT model_id FROM (
+    SELECT model_id, 1 AS priority FROM models WHERE model_id = $id
+    UNION ALL SELECT model_id, 2 FROM model_aliases WHERE alias = $id
+    UNION ALL SELECT model_id, 3 FROM models WHERE lower(model_id) = lower($id)
+)
+ORDER BY priority, model_id
 LIMIT 1
 """
 

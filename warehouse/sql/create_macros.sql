@@ -20,7 +20,7 @@ CREATE OR REPLACE MACRO arxiv_id_of(text) AS
 -- "0,912" (decimal comma when it cannot be a thousands separator), scientific notation.
 CREATE OR REPLACE MACRO parse_score(raw) AS (
     WITH cleaned AS (
-        SELECT regexp_replace(trim(coalesce(raw, '')), '^[*_\s]+|[*_\s]+$', '', 'g') AS s
+        SELECT trim(regexp_replace(coalesce(raw, ''), '[*_]', '', 'g')) AS s
     ), parts AS (
         SELECT s,
                trim(regexp_extract(s, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 1)) AS main_part,

@@ -84,11 +84,22 @@ LEFT JOIN (SELECT model_id, max(value) AS params, 'table' AS params_source FROM 
 
 -- Every other name under which a model is known.
 CREATE OR REPLACE TABLE model_aliases AS
-SELECT DISTINCT alias, model_id, reason FROM (
-    SELECT alias, model_id, coalesce(reason, 'hub alias') AS reason FROM raw.hub_model_aliases
+-- one row per (alias, model_id); the strongest evidence names the reason
+SELECT alias, model_id, arg_min(reason, priority) AS reason
+FROM (
+    SELECT alias, model_id, coalesce(reason, 'hub alias') AS reason, 1 AS priority FROM raw.hub_model_aliases
     UNION ALL
-    SELECT model_name, model_id, evidence FROM model_resolution WHERE model_name <> model_id
-);
+    SELECT model_name, model_id, evidence, 2 FROM model_resolution WHERE model_name <> model_id
+    UNION ALL
+    SELECT name, model_id, 'alias table', 3
+    FROM read_csv(getvariable('reference_dir') || '/model_aliases.csv', all_varchar = true)
+    WHERE model_id IN (SELECT model_id FROM raw.hub_models)
+    UNION ALL
+    -- the Hub's legacy unnamespaced ids (xlm-roberta-large): the repo name when no other repo has it
+    SELECT split_part(model_id, '/', -1), min(model_id), 'repo name', 4
+    FROM raw.hub_models WHERE model_id LIKE '%/%' GROUP BY 1 HAVING count(*) = 1
+)
+GROUP BY alias, model_id;
 
 -- model_ambiguities: near-matches deliberately left unmerged, for review (grain: model_id,
 -- other_model_id). Same name under different papers, or names at least 0.95 alike (Jaro-Winkler on

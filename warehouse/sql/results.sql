@@ -53,22 +53,28 @@ FROM (SELECT * FROM table_rows UNION ALL SELECT * FROM hub_rows) AS c
 LEFT JOIN metrics AS m ON m.metric = c.metric;
 
 CREATE OR REPLACE TEMP TABLE result_values AS
--- Scaling between fraction and percent is rounded to 12 decimals so 0.801 becomes 80.1, not 80.10000000000001.
-SELECT *,
+-- Hub cards write percent metrics either as fractions (0.801) or as percentages (80.1). A card's
+-- values of one metric share a scale: they are fractions when the metric's Hub convention is
+-- 'fraction' and none of them exceeds 1. Scaling is rounded to 12 decimals (80.1, not 80.10000000000001).
+WITH scaled AS (
+    SELECT *,
+           unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
+           AND max(parsed.value) OVER (PARTITION BY source, model_name_raw, metric) <= 1 AS hub_fraction
+    FROM result_candidates
+)
+SELECT * EXCLUDE (hub_fraction),
        CASE
            WHEN parsed.value IS NULL THEN NULL
            WHEN unit = 'fraction' AND parsed.percent_sign THEN round(parsed.value / 100, 12)
-           WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
-               THEN round(parsed.value * 100, 12)
+           WHEN hub_fraction THEN round(parsed.value * 100, 12)
            ELSE parsed.value
        END AS value,
        CASE
            WHEN parsed.spread IS NULL THEN NULL
-           WHEN unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
-               THEN round(parsed.spread * 100, 12)
+           WHEN hub_fraction THEN round(parsed.spread * 100, 12)
            ELSE parsed.spread
        END AS spread
-FROM result_candidates;
+FROM scaled;
 
 CREATE OR REPLACE TABLE result_rejects AS
 SELECT source, record_key, source_file, value_raw,
