@@ -196,3 +196,19 @@ def test_category_area_file_is_a_clean_mapping():
     assert areas["cs.SD"] == areas["eess.AS"] == "Speech"
     assert {"cs.IR", "cs.AI", "cs.RO", "q-bio.QM", "astro-ph", "hep-th", "math.OC"} <= set(areas)
     assert all(r["area"].strip() == r["area"] and r["area"] for r in rows)
+
+
+@pytest.mark.parametrize("text", [
+    "https://arxiv.org/abs/1911.02116v2", "arXiv:1911.02116", "10.48550/arXiv.1911.02116",
+    "https://doi.org/10.48550/arxiv.2101.00001v3", "hep-th/9901001", "math.GT/0309136", "HEP-TH/9901001v2",
+    "https://arxiv.org/pdf/cond-mat/0102536v1.pdf", "http://arxiv.org/pdf/1911.02116v2.pdf",
+])
+def test_the_warehouse_macro_reads_ids_as_the_ingest_does(text):
+    """results.arxiv_id (SQL macro) must name the same paper that arxiv_papers fetched (Python)."""
+    import duckdb
+
+    from pipelines.resources import sql
+
+    con = duckdb.connect()
+    con.execute(sql("create_macros"))
+    assert con.execute("SELECT arxiv_id_of(?)", [text]).fetchone()[0] == normalize_arxiv_id(text)[0]

@@ -8,11 +8,14 @@ CREATE OR REPLACE MACRO slug(text) AS
 CREATE OR REPLACE MACRO name_key(text) AS
     trim(regexp_replace(lower(trim(text)), '\s+', ' ', 'g'));
 
--- The arXiv id (no version) in a reference: URL (abs/pdf, any version), "arXiv:" prefix, bare id.
+-- The arXiv id (no version) in a reference: URL (abs/pdf, any version), "arXiv:" prefix, arXiv DOI
+-- (10.48550/arXiv.<id>), bare id. Old-style ids keep their archive in lower case and drop the
+-- subject class (math.GT/0309136 -> math/0309136), as pipelines.clients.arxiv.normalize_arxiv_id does.
 CREATE OR REPLACE MACRO arxiv_id_of(text) AS
     nullif(coalesce(
-        nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|^\s*)(\d{4}\.\d{4,5})(?:v\d+)?', 1), ''),
-        nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|^\s*)([a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?', 1), '')
+        nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.|^\s*)(\d{4}\.\d{4,5})(?:v\d+)?', 1), ''),
+        nullif(lower(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.|^\s*)([a-z\-]+)(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?', 1))
+               || '/' || regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.|^\s*)[a-z\-]+(?:\.[A-Z]{2})?/(\d{7})(?:v\d+)?', 1), '/')
     ), '');
 
 -- Score text -> struct(value, spread, percent_sign, reason). reason is NULL when value parsed.

@@ -1,7 +1,7 @@
 -- hub_rank_comparison: for every entry of a Hub dataset leaderboard whose dataset we rank, the
 -- Hub's rank and value beside ours. Our rank is recomputed among the models the Hub lists, for the
 -- metric whose value matches the Hub's (within tolerance), so the two orders are comparable.
--- Grain: (dataset_id, model_id, metric). rank_agrees is false where the two disagree.
+-- Grain: (dataset_id, model_id, metric, split, setting). rank_agrees is false where the two disagree.
 CREATE OR REPLACE TABLE hub_rank_comparison AS
 WITH hub AS (
     SELECT e.*, a.benchmark_id

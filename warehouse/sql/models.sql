@@ -1,6 +1,7 @@
 -- model_resolution: every model name a benchmark table uses -> model_id. Evidence, in order:
--- the curated row's own model_id; the alias table (reference/model_aliases.csv); an exact
--- normalised match with the name part of exactly one Hub repo id. Otherwise the model keeps a
+-- the curated row's own model_id; the alias table (reference/model_aliases.csv); the one Hub
+-- model whose card cites the row's paper under the row's name; an exact normalised match with the
+-- name part of exactly one Hub repo id. Otherwise the model keeps a
 -- synthetic key 'paper:<arXiv id | title slug | unknown>/<name slug>'.
 CREATE OR REPLACE TABLE model_resolution AS
 WITH aliases AS (
@@ -9,6 +10,12 @@ WITH aliases AS (
 ), hub_names AS (
     SELECT name_key(split_part(model_id, '/', -1)) AS name_key, min(model_id) AS model_id
     FROM raw.hub_models GROUP BY 1 HAVING count(*) = 1
+), cited_by_card AS (
+    -- a Hub model whose card cites the row's paper (`arxiv:` tag) and whose repo name is the row's name
+    SELECT arxiv_id, name_key, min(model_id) AS model_id
+    FROM (SELECT unnest(arxiv_ids) AS arxiv_id, model_id, name_key(split_part(model_id, '/', -1)) AS name_key
+          FROM raw.hub_models)
+    GROUP BY ALL HAVING count(*) = 1
 ), legacy AS (
     SELECT alias, model_id FROM raw.hub_model_aliases
 ), names AS (
@@ -17,16 +24,18 @@ WITH aliases AS (
     FROM raw.table_results WHERE model_name IS NOT NULL AND model_name <> ''
 )
 SELECT n.model_name, n.given_id, n.paper_key,
-       coalesce(l.model_id, n.given_id, a.model_id, h.model_id,
+       coalesce(l.model_id, n.given_id, a.model_id, c.model_id, h.model_id,
                 'paper:' || n.paper_key || '/' || slug(n.model_name)) AS model_id,
        CASE WHEN n.given_id IS NOT NULL THEN 'curated model_id'
             WHEN a.model_id IS NOT NULL THEN 'alias table'
+            WHEN c.model_id IS NOT NULL THEN 'card cites the paper'
             WHEN h.model_id IS NOT NULL THEN 'exact name match'
             ELSE 'synthetic' END AS evidence,
        a.org AS alias_org
 FROM names AS n
 LEFT JOIN legacy AS l ON l.alias = n.given_id
 LEFT JOIN aliases AS a ON a.name_key = name_key(n.model_name)
+LEFT JOIN cited_by_card AS c ON c.arxiv_id = n.paper_key AND c.name_key = name_key(n.model_name)
 LEFT JOIN hub_names AS h ON h.name_key = name_key(n.model_name);
 
 -- Sizes that benchmark tables give as a column ("Number of params": 24M): model facts, not scores.
