@@ -224,6 +224,18 @@ class FetchState:
         os.replace(tmp, path)
 
 
+def last_asked(scan: FeedScan, state: "FetchState") -> dict[str, datetime]:
+    """When arXiv was last asked for each id: the newest cached feed that asked, or the fetch state."""
+    asked = dict(scan.asked)
+    for arxiv_id, stamp in state.checked.items():
+        try:
+            when = datetime.fromisoformat(stamp).replace(tzinfo=None)
+        except ValueError:
+            continue
+        asked[arxiv_id] = max(when, asked.get(arxiv_id, datetime.min))
+    return asked
+
+
 def plan_fetch(references: dict[str, int | None], held_versions: dict[str, int | None],
                last_checked: dict[str, datetime], claims_checked: dict[str, int], today: date,
                recheck_days: int, skip: set[str] = frozenset()) -> dict[str, str]:
@@ -263,14 +275,7 @@ def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int
     state_path = feeds_dir / STATE_FILE
     state = FetchState.load(state_path)
     known = scan_feeds(cache_root, None)
-    last_checked = dict(known.asked)
-    for arxiv_id, stamp in state.checked.items():
-        try:
-            when = datetime.fromisoformat(stamp).replace(tzinfo=None)
-        except ValueError:
-            continue
-        if when > last_checked.get(arxiv_id, datetime.min):
-            last_checked[arxiv_id] = when
+    last_checked = last_asked(known, state)
     held = {arxiv_id: row["version"] for arxiv_id, row in known.papers.items()}
     plan = plan_fetch(references, held, last_checked, state.claims, now.date(), arxiv.recheck_days,
                       skip=set(state.rejected))
@@ -334,13 +339,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     rejected = state.rejected
 
     scan = scan_feeds(snapshot.root, log)
-    asked = dict(scan.asked)
-    for arxiv_id, stamp in state.checked.items():
-        try:
-            when = datetime.fromisoformat(stamp).replace(tzinfo=None)
-        except ValueError:
-            continue
-        asked[arxiv_id] = max(when, asked.get(arxiv_id, datetime.min))
+    asked = last_asked(scan, state)
 
     missing_rows = []
     unfetched = 0
