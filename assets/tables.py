@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from assets.ingest_log import IngestLog
-from pipelines.resources import SnapshotResource, WarehouseResource
+from pipelines.clients.hub import HubResource
+from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from warehouse import sql
+
+TABLE_FILES = ("*.json", "*.parquet", "*.csv")
+# What a file's rows depend on besides its bytes: when this code changes, every file is read again.
+PARSER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + "".join(
+    sql(name) for name in ("read_table_files", "benchmark_table_rows", "create_macros")).encode()).hexdigest()[:16]
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
     "paper_url", "paper_title", "result_date", "source_url", "uses_additional_data",
 )
 CURATED_REQUIRED = ("model_name", "benchmark", "metric", "value")
+# Parquet files of the archived Papers with Code tables on the Hub (live mode, SOTABOARD_PWC_ARCHIVE)
+ARCHIVE_FILES = ["data/*.parquet", "*.parquet"]
+
+
+class TableFileRefused(Exception):
+    """A whole table file DuckDB cannot read; its reason goes to the quarantine."""
 
 
 def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
@@ -22,12 +37,12 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE curated AS "
-            "SELECT *, row_number() OVER () - 1 AS row_index FROM read_csv(?, all_varchar = true, header = true)",
+            "SELECT *, row_number() OVER () - 1 AS row_index FROM read_csv(?, all_varchar = true, header = true, "
+            "delim = ',', null_padding = true, strict_mode = false)",
             [str(path)],
         )
     except duckdb.Error as exc:
-        log.fail(relative, f"unreadable CSV: {str(exc).splitlines()[0]}")
-        return
+        raise TableFileRefused(f"unreadable CSV: {str(exc).splitlines()[0]}") from None
     columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE curated)").fetchall()}
     missing = [c for c in CURATED_REQUIRED if c not in columns]
     if missing:
@@ -58,6 +73,14 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric")
 
 
+def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
+                     log: IngestLog) -> None:
+    """Tasks of a Papers with Code evaluation-tables JSON file into table_task_docs."""
+    warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=path.read_bytes())
+    for filename, reason, payload in con.execute("SELECT * FROM table_file_errors").fetchall():
+        log.fail(str(Path(filename).relative_to(root)), reason, payload)
+
+
 def _read_archive_parquet(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
     """Tasks of a Parquet file of the Papers with Code archive (one task per row) into table_task_docs."""
     try:
@@ -66,36 +89,123 @@ def _read_archive_parquet(con: duckdb.DuckDBPyConnection, path: Path, root: Path
             [str(path), str(path)],
         )
     except duckdb.Error as exc:
-        log.fail(str(path.relative_to(root)), f"unreadable Parquet: {str(exc).splitlines()[0]}")
+        raise TableFileRefused(f"unreadable Parquet: {str(exc).splitlines()[0]}") from None
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
+                     log: IngestLog) -> None:
+    """One table file's cells into raw.table_results (its refusals into `log`)."""
+    if path.suffix == ".csv":
+        _load_curated_csv(con, path, root, log)
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE table_task_docs (filename VARCHAR, task_index INTEGER, task JSON)")
+    if path.suffix == ".json":
+        _read_table_json(con, warehouse, path, root, log)
+    else:
+        _read_archive_parquet(con, path, root, log)
+    warehouse.run_sql(con, "benchmark_table_rows", root=str(root))
+    for key, reason, payload in con.execute("SELECT * FROM table_row_errors ORDER BY 1").fetchall():
+        log.fail(key, reason, payload)
+
+
+def _drop_rows_of_unlisted_files(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource) -> None:
+    """Remove the raw.table_results rows of files not in raw.table_files. When most rows go, the table
+    is rebuilt from the rows kept instead: DuckDB removes deleted keys from the primary-key index one
+    by one (about 10 s per million rows)."""
+    unlisted, rows = con.execute(
+        "SELECT count(*) FILTER (WHERE source_file NOT IN (SELECT source_file FROM raw.table_files)), count(*) "
+        "FROM raw.table_results").fetchone()
+    if unlisted * 2 <= rows:
+        con.execute("DELETE FROM raw.table_results WHERE source_file NOT IN (SELECT source_file FROM raw.table_files)")
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE kept_table_results AS SELECT * FROM raw.table_results "
+                "WHERE source_file IN (SELECT source_file FROM raw.table_files)")
+    con.execute("DROP TABLE raw.table_results")
+    warehouse.run_sql(con, "create_raw_schema")
+    con.execute("INSERT INTO raw.table_results SELECT * FROM kept_table_results")
+    con.execute("DROP TABLE kept_table_results")
+
+
+def _download_archive(snapshot: SnapshotResource, hub: HubResource, log: IngestLog) -> list[Path]:
+    """The archived Papers with Code tables (Hub dataset `snapshot.pwc_archive`) into the cache's
+    `tables/archive/<dataset id>/`; a file is downloaded again only when its ETag changed. When the
+    Hub cannot be reached, the copy of an earlier run is read."""
+    folder = snapshot.root / "tables" / "archive" / snapshot.pwc_archive
+    with hub.open() as client:
+        try:
+            client.download_dataset_files(snapshot.pwc_archive, ARCHIVE_FILES, folder, snapshot.root / ".hf_cache")
+        except Exception as exc:  # the other tables still load
+            log.fail(f"archive:{snapshot.pwc_archive}", client.describe(exc))
+    log.requests, log.retries = client.stats.requests, client.stats.retries
+    return sorted(p for pattern in ARCHIVE_FILES for p in folder.glob(pattern))
 
 
 @dg.asset(group_name="ingest", kinds={"json", "csv", "parquet", "duckdb"})
-def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResource,
+                         hub: HubResource) -> dg.MaterializeResult:
     """Every cell of every benchmark table in the snapshot's `tables/`: one row per (file, task path,
-    dataset, table row, metric) in `raw.table_results`, with the value text as found. Papers with
-    Code `*.json` files and archive `*.parquet` files are flattened in SQL; curated `*.csv` files
-    follow the README's columns."""
+    dataset, table row, metric) in `raw.table_results`, with the value text as found, and one row per
+    file in `raw.table_files` (size, SHA-256, the failures it gave). Papers with Code `*.json` files
+    and archive `*.parquet` files are flattened in SQL, one file at a time; curated `*.csv` files
+    follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
+    that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
+
+    Incremental: a file whose size and hash (and the code that reads it) did not change since it was
+    loaded is not read again, its rows and failures are kept; changed and new files are read again,
+    the rows of deleted files removed. The result is the same as a full rebuild. Each file is loaded
+    in its own transaction: a run killed midway leaves every file's rows either as they were or
+    complete, and the next run reads what is left."""
     root = snapshot.root
     tables_dir = root / "tables"
     log = IngestLog("tables", snapshot.source)
+    files = [p for pattern in TABLE_FILES for p in sorted(tables_dir.glob(pattern))]
+    if snapshot.live and snapshot.pwc_archive:
+        files += _download_archive(snapshot, hub, log)
+    paths = {str(p.relative_to(root)): p for p in files}
+    found = pd.DataFrame([(name, p.stat().st_size, _sha256(p)) for name, p in paths.items()],
+                         columns=["source_file", "bytes", "sha256"]).astype(
+                             {"source_file": "string", "bytes": "int64", "sha256": "string"})
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
         warehouse.run_sql(con, "create_macros")
-        con.execute("DELETE FROM raw.table_results")
-        con.execute("CREATE OR REPLACE TEMP TABLE table_task_docs (filename VARCHAR, task_index INTEGER, task JSON)")
-        if any(tables_dir.glob("*.json")):
-            warehouse.run_sql(con, "read_table_files", tables_glob=str(tables_dir / "*.json"))
-            for filename, reason, payload in con.execute("SELECT * FROM table_file_errors").fetchall():
-                log.fail(str(Path(filename).relative_to(root)), reason, payload)
-        for path in sorted(tables_dir.glob("*.parquet")):
-            _read_archive_parquet(con, path, root, log)
-        warehouse.run_sql(con, "benchmark_table_rows", root=str(root))
-        for path in sorted(tables_dir.glob("*.csv")):
-            _load_curated_csv(con, path, root, log)
+        con.register("found_table_files", found)
+        con.execute("BEGIN")
+        removed = con.execute("SELECT count(*) FROM raw.table_files WHERE source_file NOT IN "
+                              "(SELECT source_file FROM found_table_files)").fetchone()[0]
+        con.execute("DELETE FROM raw.table_files AS t WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM found_table_files "
+                    "AS f WHERE (f.source_file, f.bytes, f.sha256) = (t.source_file, t.bytes, t.sha256))",
+                    [PARSER_VERSION])
+        _drop_rows_of_unlisted_files(con, warehouse)
+        con.execute("COMMIT")
+        log.failures += con.execute("SELECT f.record_key, f.reason, f.payload FROM raw.table_files, "
+                                    "unnest(failures) AS u(f)").fetchall()
+        to_read = con.execute("SELECT source_file, bytes, sha256 FROM found_table_files WHERE source_file NOT IN "
+                              "(SELECT source_file FROM raw.table_files) ORDER BY source_file").fetchall()
+        for name, size, sha256 in to_read:
+            first_failure = len(log.failures)
+            con.execute("BEGIN")
+            try:
+                _load_table_file(con, warehouse, paths[name], root, log)
+            except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
+                con.execute("ROLLBACK")
+                con.execute("BEGIN")
+                del log.failures[first_failure:]
+                log.fail(name, str(refused))
+            failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in log.failures[first_failure:]]
+            con.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
+                        [name, size, sha256, PARSER_VERSION, failures, utc_now()])
+            con.execute("COMMIT")
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())
         log.save(con)
     lacking = [] if tables_dir.is_dir() else ["tables/"]
-    return dg.MaterializeResult(metadata={**log.metadata(), "cells_per_file": dg.MetadataValue.json(per_file),
-                                          "snapshot_lacks": dg.MetadataValue.json(lacking)})
+    return dg.MaterializeResult(metadata={
+        **log.metadata(), "cells_per_file": dg.MetadataValue.json(per_file),
+        "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed,
+        "snapshot_lacks": dg.MetadataValue.json(lacking)})

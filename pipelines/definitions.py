@@ -46,7 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir)),
             "snapshot": SnapshotResource(source=settings.source, snapshot_dir=str(settings.snapshot_dir),
-                                         cache_dir=str(settings.state_dir / "cache")),
+                                         cache_dir=str(settings.state_dir / "cache"), pwc_archive=settings.pwc_archive),
             "hub": HubResource(endpoint=settings.hf_endpoint, token=token),
             "arxiv": ArxivResource(query_url=settings.arxiv_url, delay_seconds=settings.arxiv_delay_seconds),
         },

@@ -113,6 +113,7 @@ class SnapshotResource(dg.ConfigurableResource):
     source: str
     snapshot_dir: str
     cache_dir: str
+    pwc_archive: str = ""  # Hub dataset id of the archived Papers with Code tables (live mode), "" for none
 
     @property
     def live(self) -> bool:

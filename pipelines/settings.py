@@ -10,6 +10,7 @@
 | SOTABOARD_TIMEZONE | | UTC |
 | SOTABOARD_ARXIV_URL | | the arXiv API (`https://export.arxiv.org/api/query?{}`) |
 | SOTABOARD_ARXIV_DELAY | | 3 seconds between arXiv requests in live mode |
+| SOTABOARD_PWC_ARCHIVE | | none; a Hub dataset id (`pwc-archive/evaluation-tables`) whose Parquet files live mode adds to the benchmark tables |
 | HF_ENDPOINT | | https://huggingface.co (huggingface_hub's own variable) |
 | HF_TOKEN | | none; used when set, never printed |
 """
@@ -35,6 +36,7 @@ class Settings:
     hf_endpoint: str
     arxiv_url: str
     arxiv_delay_seconds: float
+    pwc_archive: str
 
     @classmethod
     def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
@@ -54,4 +56,5 @@ class Settings:
             hf_endpoint=env.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/"),
             arxiv_url=env.get("SOTABOARD_ARXIV_URL", "https://export.arxiv.org/api/query?{}"),
             arxiv_delay_seconds=float(env.get("SOTABOARD_ARXIV_DELAY", "3")),
+            pwc_archive=env.get("SOTABOARD_PWC_ARCHIVE", "").strip(),
         )

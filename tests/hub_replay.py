@@ -7,6 +7,9 @@
 - HEAD/GET /<id>/resolve/<rev>/README.md: hub/cards/<id>/README.md with X-Repo-Commit (the model's
   sha), ETag (hash of the body) and Content-Length; gated ids answer 403 GatedRepo.
 - GET /api/datasets/<org>/<name>/leaderboard: body of hub/leaderboards/<org>/<name>.json.
+- Dataset repos given as `datasets={repo_id: directory}`: GET /api/datasets/<id>/revision/<rev>
+  (repo info, sha = hash of the files), GET /api/datasets/<id>/tree/<rev> (recursive listing) and
+  HEAD/GET /datasets/<id>/resolve/<rev>/<path> (the file, with ETag and X-Repo-Commit).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def card_sha(root: Path, repo_id: str) -> str | None:
 
 def hub_routes(server: ReplayServer, snapshot_root: Path, *, renames: dict[str, str] | None = None,
                gated: set[str] | frozenset[str] = frozenset(), private: set[str] | frozenset[str] = frozenset(),
-               page_size: int = 2) -> None:
+               page_size: int = 2, datasets: dict[str, Path] | None = None) -> None:
     root = Path(snapshot_root)
     renames = dict(renames or {})
 
@@ -96,6 +99,41 @@ def hub_routes(server: ReplayServer, snapshot_root: Path, *, renames: dict[str, 
             return _not_found()
         return Response(200, path.read_bytes(), JSON)
 
+    def dataset_files(repo: str) -> dict[str, bytes]:
+        folder = Path((datasets or {})[repo])
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    def dataset_sha(files: dict[str, bytes]) -> str:
+        return hashlib.sha1(b"".join(hashlib.sha1(body).digest() for body in files.values())).hexdigest()
+
+    def dataset_info(request: Request, match: re.Match) -> Response:
+        if match["repo"] not in (datasets or {}):
+            return _not_found()
+        files = dataset_files(match["repo"])
+        body = {"id": match["repo"], "sha": dataset_sha(files), "private": False, "gated": False,
+                "siblings": [{"rfilename": name} for name in files]}
+        return Response(200, json.dumps(body).encode(), JSON)
+
+    def dataset_tree(request: Request, match: re.Match) -> Response:
+        if match["repo"] not in (datasets or {}):
+            return _not_found()
+        body = [{"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
+                for name, data in dataset_files(match["repo"]).items()]
+        return Response(200, json.dumps(body).encode(), JSON)
+
+    def dataset_file(request: Request, match: re.Match) -> Response:
+        if match["repo"] not in (datasets or {}):
+            return _not_found()
+        files = dataset_files(match["repo"])
+        if match["path"] not in files:
+            return Response(404, b'{"error":"Entry not found"}', {**JSON, "X-Error-Code": "EntryNotFound"})
+        body = files[match["path"]]
+        return Response(200, body, {"Content-Type": "application/octet-stream", "X-Repo-Commit": dataset_sha(files),
+                                    "ETag": f'"{hashlib.sha1(body).hexdigest()}"'})
+
+    server.route("GET", rf"/api/datasets/{REPO}/revision/(?P<rev>[^/]+)", dataset_info)
+    server.route("GET", rf"/api/datasets/{REPO}/tree/(?P<rev>[^/]+)(?:/.*)?", dataset_tree)
+    server.route("GET", rf"/datasets/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", dataset_file)
     server.route("GET", r"/api/models", listing)
     server.route("GET", rf"/api/models/{REPO}", model)
     server.route("GET", rf"/api/datasets/{REPO}/leaderboard", leaderboard)

@@ -11,7 +11,11 @@ import duckdb
 from assets import analytics, catalog, core, tables
 from assets.checks import asset_checks
 from assets.tables import CURATED_COLUMNS
+from pipelines.clients.hub import HubResource
 from pipelines.resources import SnapshotResource, WarehouseResource
+
+# The hub resource of snapshot-mode runs: never asked (port 9 is discard, nothing listens there).
+OFFLINE_HUB = HubResource(endpoint="http://127.0.0.1:9")
 
 
 def write_curated(snapshot: Path, rows: list[dict], name: str = "curated.csv") -> None:
@@ -31,6 +35,7 @@ def build(snapshot: Path, state: Path, seed_sql: str | None = None
     resources = {
         "warehouse": warehouse,
         "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(snapshot), cache_dir=str(state / "cache")),
+        "hub": OFFLINE_HUB,
     }
     ingest = dg.load_assets_from_modules([catalog, tables])
     assert dg.materialize(ingest, resources=resources).success

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from assets import analytics, catalog, core, tables
-from pipeline_harness import build, query, write_curated
+from pipeline_harness import OFFLINE_HUB, build, query, write_curated
 from pipelines.resources import SnapshotResource
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "models", "benchmarks", "metrics", "results", "quarantine",
@@ -31,6 +31,6 @@ def test_rematerialising_one_asset_changes_nothing(tmp_path, shared, asset_name)
     everything = dg.load_assets_from_modules([catalog, tables, core, analytics])
     resources = {"warehouse": warehouse,
                  "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(tmp_path / "snap"),
-                                              cache_dir=str(tmp_path / "cache"))}
+                                              cache_dir=str(tmp_path / "cache")), "hub": OFFLINE_HUB}
     assert dg.materialize(everything, resources=resources, selection=[asset_name]).success
     assert content(warehouse) == before

@@ -1,31 +1,48 @@
--- Flattens the evaluation-tables tasks of table_task_docs (from JSON files or archive Parquet
+-- Flattens the evaluation-tables tasks of table_task_docs (from a JSON file or archive Parquet
 -- rows) into raw.table_results: one row per (file, task path, dataset, table row, metric), walking
--- subtasks and subdatasets to any depth, value text kept as found.
+-- subtasks and subdatasets to any depth, value text kept as found. Each level unnests its lists
+-- once, in the projection, and passes on only its items, never the node they came from (lateral
+-- json_each over whole nodes copied a node per item: quadratic in leaderboard size).
 
-INSERT INTO raw.table_results
+-- The items of the JSON list at `path` in `node` (or of a list kept there as a JSON string), with
+-- their 0-based positions; a list is extracted in one parse of the node.
+CREATE OR REPLACE TEMP MACRO json_items(node, path) AS
+    list_transform(CASE WHEN json_type(node, path) = 'ARRAY' THEN json_extract(node, path || '[*]')
+                        ELSE json_extract(json_array_of(json_extract(node, path)), '$[*]') END,
+                   lambda item, i: {'i': i - 1, 'item': item});
+
+CREATE OR REPLACE TEMP TABLE table_rows AS
 WITH RECURSIVE tasks(filename, task_position, task_path, categories, node) AS (
     SELECT filename, task_index::VARCHAR, [task ->> 'task'], task -> 'categories', task
     FROM table_task_docs
     UNION ALL
-    SELECT filename, task_position || '.' || s.key, task_path || [s.value ->> 'task'],
-           coalesce(s.value -> 'categories', categories), s.value
-    FROM tasks, json_each(json_array_of(node -> 'subtasks')) AS s
+    SELECT filename, task_position || '.' || s.i, task_path || [s.item ->> 'task'],
+           coalesce(s.item -> 'categories', categories), s.item
+    FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.subtasks')) AS s FROM tasks)
 ), datasets AS (
-    SELECT filename, task_path, categories, d.value ->> 'dataset' AS dataset,
-           NULL::VARCHAR AS subdataset, task_position || ':' || d.key AS position, d.value AS node
-    FROM tasks, json_each(json_array_of(node -> 'datasets')) AS d
-), all_datasets AS (
+    SELECT filename, task_path, categories, d.item ->> 'dataset' AS dataset, NULL::VARCHAR AS subdataset,
+           task_position || ':' || d.i AS position, d.item AS node
+    FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.datasets')) AS d FROM tasks)
+), all_datasets(filename, task_path, categories, dataset, subdataset, position, node) AS (
+    -- subdatasets to any depth; a nested one is named by its path ("2019 > test")
     SELECT * FROM datasets
     UNION ALL
     SELECT filename, task_path, categories, dataset,
-           coalesce(s.value ->> 'dataset', 'subdataset ' || s.key), position || '.' || s.key, s.value
-    FROM datasets, json_each(json_array_of(node -> 'subdatasets')) AS s
-), table_rows AS (
-    SELECT d.*, r.key::INTEGER AS row_index, r.value AS row_json
-    FROM all_datasets AS d, json_each(json_array_of(d.node -> 'sota' -> 'rows')) AS r
+           concat_ws(' > ', subdataset, coalesce(s.item ->> 'dataset', 'subdataset ' || s.i)),
+           position || '.' || s.i, s.item
+    FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.subdatasets')) AS s FROM all_datasets)
+)
+SELECT * EXCLUDE (r), r.i AS row_index, r.item AS row_json
+FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.sota.rows')) AS r FROM all_datasets);
+
+INSERT INTO raw.table_results
+WITH cells AS (
+    -- a row's metric names and their values, unnested side by side (both in the object's order)
+    SELECT * EXCLUDE (metrics), unnest(json_keys(metrics)) AS metric, unnest(json_extract(metrics, '$.*')) AS value
+    FROM (SELECT *, json_object_of(row_json -> 'metrics') AS metrics FROM table_rows)
 )
 SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_to_string(task_path, ' > '),
-                 dataset, position, row_index, m.key) AS record_key,
+                 dataset, position, row_index, metric) AS record_key,
        replace(filename, getvariable('root') || '/', '') AS source_file,
        CASE WHEN filename LIKE '%.parquet' THEN 'pwc-parquet' ELSE 'pwc-json' END AS source_format,
        task_path,
@@ -38,8 +55,8 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
        coalesce(nullif(trim(row_json ->> 'model_name'), ''), nullif(trim(row_json ->> 'paper_title'), ''))
            AS model_name,
        NULL AS model_id,
-       m.key AS metric_raw,
-       CASE json_type(m.value) WHEN 'NULL' THEN NULL ELSE m.value ->> '$' END AS value_raw,
+       metric AS metric_raw,
+       CASE json_type(value) WHEN 'NULL' THEN NULL ELSE value ->> '$' END AS value_raw,
        NULL AS split,
        '' AS setting,
        row_json ->> 'paper_title' AS paper_title,
@@ -48,7 +65,19 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
        try_cast(row_json ->> 'paper_date' AS DATE) AS result_date,
        nullif(trim(row_json ->> 'paper_url'), '') AS source_url,
        coalesce(try_cast(row_json ->> 'uses_additional_data' AS BOOLEAN), false) AS uses_additional_data
-FROM table_rows, json_each(json_object_of(row_json -> 'metrics')) AS m
+FROM cells
 -- Parquet gives every row the union of all metric columns: a NULL there is no cell at all
-WHERE NOT (filename LIKE '%.parquet' AND json_type(m.value) = 'NULL')
-QUALIFY row_number() OVER (PARTITION BY record_key) = 1;
+WHERE NOT (filename LIKE '%.parquet' AND json_type(value) = 'NULL')
+QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY value_raw) = 1;
+
+-- Rows that cannot give a cell although they hold something: not an object, or metrics of another shape.
+CREATE OR REPLACE TEMP TABLE table_row_errors AS
+SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_to_string(task_path, ' > '),
+                 dataset, position, row_index) AS record_key,
+       CASE WHEN json_type(row_json) <> 'OBJECT' THEN 'table row is not an object: ' || json_type(row_json)
+            ELSE 'metrics is not an object: ' || json_type(row_json -> 'metrics') END AS reason,
+       left(row_json::VARCHAR, 500) AS payload
+FROM table_rows
+WHERE json_type(row_json) <> 'OBJECT'
+   OR (json_type(row_json -> 'metrics') NOT IN ('NULL', 'OBJECT') AND json_object_of(row_json -> 'metrics') IS NULL);
+DROP TABLE table_rows;

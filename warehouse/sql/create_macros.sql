@@ -74,9 +74,11 @@ CREATE OR REPLACE MACRO parse_count(raw) AS (
 -- A JSON list, or a list kept as a JSON string (as some Parquet conversions store nested lists).
 CREATE OR REPLACE MACRO json_array_of(j) AS
     CASE json_type(j) WHEN 'ARRAY' THEN j
-                      WHEN 'VARCHAR' THEN CASE WHEN json_valid(j ->> '$') THEN (j ->> '$')::JSON END END;
+                      WHEN 'VARCHAR' THEN CASE WHEN json_valid(j ->> '$') AND json_type((j ->> '$')::JSON) = 'ARRAY'
+                                               THEN (j ->> '$')::JSON END END;
 
 -- The same for a JSON object.
 CREATE OR REPLACE MACRO json_object_of(j) AS
     CASE json_type(j) WHEN 'OBJECT' THEN j
-                      WHEN 'VARCHAR' THEN CASE WHEN json_valid(j ->> '$') THEN (j ->> '$')::JSON END END;
+                      WHEN 'VARCHAR' THEN CASE WHEN json_valid(j ->> '$') AND json_type((j ->> '$')::JSON) = 'OBJECT'
+                                               THEN (j ->> '$')::JSON END END;

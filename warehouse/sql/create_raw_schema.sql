@@ -45,6 +45,21 @@ CREATE TABLE IF NOT EXISTS raw.hub_cards (
     fetched_at TIMESTAMP
 );
 
+-- One row per tracked Hub model whose card and eval results hub_cards parsed: what it parsed them
+-- from and what it refused, so that a rerun parses again only models whose sha changed.
+CREATE TABLE IF NOT EXISTS raw.hub_card_parses (
+    model_id VARCHAR PRIMARY KEY,
+    sha VARCHAR,                    -- the sha it was parsed at (NULL: parsed again on every run)
+    requested_id VARCHAR,
+    source_file VARCHAR,            -- its model info file
+    parser VARCHAR NOT NULL,        -- version of the code that parsed it (hub_cards)
+    without_card BOOLEAN NOT NULL,  -- no README file: eval results from the model info only
+    cross_check VARCHAR,            -- huggingface_hub's verdict on its model-index (NULL: none)
+    eval_results_seen INTEGER NOT NULL, -- metric values met: its rows in raw.hub_eval_results + refused ones
+    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- its rows in raw.ingest_failures
+    parsed_at TIMESTAMP NOT NULL
+);
+
 -- One row per evaluation result found on the Hub (model-index in card metadata, or evalResults).
 CREATE TABLE IF NOT EXISTS raw.hub_eval_results (
     record_key VARCHAR PRIMARY KEY, -- model_id/format/position: stable across reruns
@@ -136,6 +151,17 @@ CREATE TABLE IF NOT EXISTS raw.table_results (
     result_date DATE,
     source_url VARCHAR,
     uses_additional_data BOOLEAN
+);
+
+-- One row per benchmark table file in raw.table_results, as it was when read: a rerun reads again
+-- only files whose size or hash changed (or that the code reading them changed since).
+CREATE TABLE IF NOT EXISTS raw.table_files (
+    source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot root
+    bytes BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    parser VARCHAR NOT NULL,        -- version of the code that read it (benchmark_table_rows)
+    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- what it put in raw.ingest_failures
+    loaded_at TIMESTAMP NOT NULL
 );
 
 -- Anything an ingest asset could not load, with its reason. Feeds the published `quarantine`.

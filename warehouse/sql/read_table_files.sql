@@ -1,9 +1,10 @@
--- Reads the Papers with Code evaluation-tables JSON files under getvariable('tables_glob'):
--- one row per top-level task in table_task_docs (filename, task JSON). Files that are not UTF-8,
--- not JSON, or not a list of tasks go to table_file_errors with their reason.
-CREATE OR REPLACE TEMP TABLE table_files AS
-SELECT filename, try(decode(content)) AS text
-FROM read_blob(getvariable('tables_glob'));
+-- Reads one Papers with Code evaluation-tables JSON file, getvariable('table_file') (its path) with
+-- getvariable('table_bytes') (its content): one row per top-level task appended to table_task_docs
+-- (filename, task_index, task JSON), the list unnested once in the projection. A file that is not
+-- UTF-8, not JSON, or not a list of tasks goes to table_file_errors with its reason instead.
+CREATE OR REPLACE TEMP TABLE table_file AS
+SELECT getvariable('table_file') AS filename, try(decode(getvariable('table_bytes'))) AS text;
+RESET VARIABLE table_bytes;
 
 CREATE OR REPLACE TEMP TABLE table_file_errors AS
 SELECT filename,
@@ -12,10 +13,12 @@ SELECT filename,
             ELSE 'not the evaluation-tables shape: top level is ' || json_type(text::JSON) || ', not a list of tasks'
        END AS reason,
        left(coalesce(text, ''), 500) AS payload
-FROM table_files
+FROM table_file
 WHERE text IS NULL OR NOT json_valid(text) OR json_type(text::JSON) <> 'ARRAY';
 
-CREATE OR REPLACE TEMP TABLE table_task_docs AS
-SELECT filename, t.key::INTEGER AS task_index, t.value AS task
-FROM table_files, json_each(text::JSON) AS t
-WHERE filename NOT IN (SELECT filename FROM table_file_errors);
+INSERT INTO table_task_docs
+SELECT filename, generate_subscripts(tasks, 1) - 1, unnest(tasks)
+FROM (SELECT filename, json_extract(text, '$[*]') AS tasks FROM table_file
+      WHERE filename NOT IN (SELECT filename FROM table_file_errors));
+
+DROP TABLE table_file;

@@ -1,0 +1,155 @@
+"""Incremental ingest: a rerun reads again only the table files (and parses again only the Hub
+cards) that changed upstream, keeps the rows and quarantined records of the others, and ends with
+exactly what a build from scratch gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets import catalog, tables
+from assets.hub import hub_cards, hub_models
+from pipeline_harness import OFFLINE_HUB, build, query, write_curated
+from pipelines.resources import SnapshotResource, WarehouseResource
+from pipelines.settings import BUNDLED_SNAPSHOT
+
+TABLES = ["raw.table_results", "raw.ingest_failures", "raw.table_files", "results", "quarantine", "leaderboard",
+          "model_strengths", "table_reconciliation"]
+VOLATILE = {"raw.ingest_failures": "seen_at", "quarantine": "seen_at", "raw.table_files": "loaded_at",
+            "results": "first_seen_at"}                                # a first sighting, kept across runs
+
+
+def content(warehouse: WarehouseResource, names: list[str]) -> dict[str, list]:
+    return {t: sorted(query(warehouse, f"SELECT * EXCLUDE ({VOLATILE[t]}) FROM {t}" if t in VOLATILE
+                            else f"SELECT * FROM {t}"), key=repr) for t in names}
+
+
+def ingest(snapshot: Path, state: Path, assets: list) -> dict[str, dict]:
+    """Materialise `assets` on the snapshot; the metadata of each, by asset name."""
+    resources = {"warehouse": WarehouseResource(path=str(state / "published.duckdb"), state_dir=str(state)),
+                 "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(snapshot),
+                                              cache_dir=str(state / "cache")), "hub": OFFLINE_HUB}
+    result = dg.materialize(assets, resources=resources)
+    assert result.success
+    return {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+            for e in result.get_asset_materialization_events()}
+
+
+@pytest.fixture
+def table_snapshot(tmp_path: Path, shared: Path) -> Path:
+    snap = tmp_path / "snap"
+    (snap / "tables").mkdir(parents=True)
+    for name in ("snli.json", "squad.json", "coqa.json"):
+        shutil.copy(shared / "data" / "pwc" / name, snap / "tables" / name)
+    (snap / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
+    write_curated(snap, [{"model_name": "", "benchmark": "X", "metric": "accuracy", "value": "1"},
+                         {"model_name": "Toy model", "benchmark": "Toy", "task": "Text Classification",
+                          "metric": "accuracy", "value": "80"}])
+    return snap
+
+
+def test_unchanged_rerun_reads_no_file(table_snapshot: Path, tmp_path: Path) -> None:
+    first = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (first["files_read"], first["files_unchanged"], first["files_removed"]) == (5, 0, 0)
+    warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
+    before = content(warehouse, TABLES[:3])
+    again = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (again["files_read"], again["files_unchanged"], again["files_removed"]) == (0, 5, 0)
+    assert (again["records"], again["quarantined"]) == (first["records"], first["quarantined"]) == (first["records"], 2)
+    assert content(warehouse, TABLES[:3]) == before
+
+
+def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
+        table_snapshot: Path, tmp_path: Path, shared: Path) -> None:
+    _, incremental = build(table_snapshot, tmp_path / "incremental")
+    snli = table_snapshot / "tables" / "snli.json"
+    tasks = json.loads(snli.read_text())
+    row = tasks[0]["datasets"][0]["sota"]["rows"][0]
+    metric = next(iter(row["metrics"]))
+    row["metrics"][metric] = "99.9"                                   # a corrected value
+    snli.write_text(json.dumps(tasks))
+    shutil.copy(shared / "data" / "pwc" / "cmrc.json", table_snapshot / "tables" / "cmrc.json")
+    (table_snapshot / "tables" / "coqa.json").unlink()
+
+    rerun = ingest(table_snapshot, tmp_path / "incremental", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (rerun["files_read"], rerun["files_unchanged"], rerun["files_removed"]) == (2, 3, 1)
+    assert query(incremental, "SELECT count(*) FROM raw.table_results WHERE source_file = 'tables/coqa.json'") == [(0,)]
+    assert query(incremental, "SELECT count(*) FROM raw.table_results WHERE value_raw = '99.9'") == [(1,)]
+    assert {k for (k,) in query(incremental, "SELECT record_key FROM raw.ingest_failures")} == {
+        "tables/not_json.json", "tables/curated.csv|0"}                # failures of unchanged files are kept
+
+    result, incremental = build(table_snapshot, tmp_path / "incremental")
+    assert result.success
+    result, scratch = build(table_snapshot, tmp_path / "scratch")
+    assert result.success
+    assert content(incremental, TABLES) == content(scratch, TABLES)
+
+
+def test_new_reading_code_reads_every_file_again(table_snapshot: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])
+    warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
+    before = content(warehouse, TABLES[:2])
+    monkeypatch.setattr(tables, "PARSER_VERSION", "another version")
+    again = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (again["files_read"], again["files_unchanged"]) == (5, 0)
+    assert content(warehouse, TABLES[:2]) == before           # every row replaced: the table was rebuilt
+
+
+HUB_ASSETS = [catalog.catalog, tables.benchmark_table_rows, hub_models, hub_cards]
+HUB_TABLES = ["raw.hub_cards", "raw.hub_eval_results", "raw.hub_card_parses"]
+HUB_TOTALS = ["cards", "models_without_card", "eval_results_seen", "eval_results_loaded", "eval_results_quarantined",
+              "library_cross_check", "records", "quarantined"]
+XLMR = "FacebookAI/xlm-roberta-large"
+
+
+def _fixture_model(snap: Path, shared: Path, name: str) -> None:
+    repo = f"fixtures/{name.replace('_', '-')}"
+    (snap / "hub" / "models" / "fixtures").mkdir(parents=True, exist_ok=True)
+    (snap / "hub" / "models" / f"{repo}.json").write_text(json.dumps({"id": repo, "sha": "0" * 40}))
+    card = snap / "hub" / "cards" / repo / "README.md"
+    card.parent.mkdir(parents=True, exist_ok=True)
+    card.write_bytes((shared / "data" / "hub" / "fixtures" / f"{name}.md").read_bytes())
+
+
+def hub_content(state: Path) -> dict[str, list]:
+    warehouse = WarehouseResource(path=str(state / "published.duckdb"), state_dir=str(state))
+    rows = {t: sorted(query(warehouse, f"SELECT * EXCLUDE (parsed_at) FROM {t}" if t == "raw.hub_card_parses"
+                            else f"SELECT * FROM {t}"), key=repr) for t in HUB_TABLES}
+    rows["failures"] = sorted(query(warehouse, "SELECT record_key, reason, payload FROM raw.ingest_failures "
+                                               "WHERE source = 'hub-cards'"), key=repr)
+    return rows
+
+
+def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, shared: Path) -> None:
+    snap = tmp_path / "snap"
+    shutil.copytree(BUNDLED_SNAPSHOT / "hub", snap / "hub")
+    for name in ("sample_invalid_model_index", "sample_simple_model_index"):
+        _fixture_model(snap, shared, name)
+    first = ingest(snap, tmp_path / "incremental", HUB_ASSETS)["hub_cards"]
+    n_models = first["models_parsed"]
+    assert first["models_unchanged"] == 0 and first["quarantined"] > 0
+    warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "incremental"))
+    [(without_sha,)] = query(warehouse, "SELECT count(*) FROM raw.hub_models WHERE sha IS NULL")  # parsed every run
+    before = hub_content(tmp_path / "incremental")
+    again = ingest(snap, tmp_path / "incremental", HUB_ASSETS)["hub_cards"]
+    assert (again["models_parsed"], again["models_unchanged"]) == (without_sha, n_models - without_sha)
+    assert hub_content(tmp_path / "incremental") == before                   # quarantined records kept too
+    assert {k: again[k] for k in HUB_TOTALS} == {k: first[k] for k in HUB_TOTALS}
+
+    info = snap / "hub" / "models" / f"{XLMR}.json"                          # a new commit with an edited card
+    info.write_text(json.dumps({**json.loads(info.read_text()), "sha": "1" * 40}))
+    card = snap / "hub" / "cards" / XLMR / "README.md"
+    card.write_text(card.read_text() + "\n\nEdited upstream.\n")
+    (snap / "hub" / "models" / "fixtures" / "sample-simple-model-index.json").unlink()   # no longer tracked
+    _fixture_model(snap, shared, "sample_invalid_card_data")                            # a new model
+    rerun = ingest(snap, tmp_path / "incremental", HUB_ASSETS)["hub_cards"]
+    assert (rerun["models_parsed"], rerun["models_unchanged"]) == (without_sha + 2, n_models - without_sha - 2)
+    scratch = ingest(snap, tmp_path / "scratch", HUB_ASSETS)["hub_cards"]
+    assert hub_content(tmp_path / "incremental") == hub_content(tmp_path / "scratch")
+    assert {k: rerun[k] for k in HUB_TOTALS} == {k: scratch[k] for k in HUB_TOTALS}
+    assert "Edited upstream." in query(warehouse, "SELECT readme FROM raw.hub_cards WHERE model_id = ?", [XLMR])[0][0]
