@@ -175,6 +175,9 @@ def scan_feeds(root: Path, log: IngestLog | None) -> FeedScan:
                 log.fail(relative, info.problem, body[:500].decode("utf-8", "replace"))
             continue
         scan.feeds += 1
+        if log:
+            for key, reason in info.entry_problems:
+                log.fail(relative if key is None else f"{relative}|{key}", reason, key)
         fetched_at = _naive_utc(info.feed_time) or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(
             tzinfo=None, microsecond=0)
         for asked in info.asked_ids:

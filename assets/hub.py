@@ -10,11 +10,13 @@ source name would make each asset's `IngestLog.save` delete the failures the oth
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from pipelines.clients.hub import (
     fetch_models,
     repo_id_problem,
 )
-from pipelines.resources import SnapshotResource, WarehouseResource
+from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
 
 MAX_MODEL_FILE_BYTES = 20_000_000
 MAX_CARD_BYTES = 10_000_000
@@ -426,47 +428,60 @@ def _load_json(path: Path) -> Any:
                       parse_constant=lambda s: _raw_number(RawFloat, float(s), s))
 
 
+# What a model's parsed rows depend on besides its sha and files: when this module or a parsing
+# library changes, every card is parsed again.
+PARSER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + " ".join(
+    version(package) for package in ("huggingface_hub", "markdown-it-py", "nh3", "PyYAML")).encode()).hexdigest()[:16]
+FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
+
+
 @dataclass
 class ModelCardsResult:
+    """Parsed cards, eval results, and one row per parsed model for raw.hub_card_parses (its inputs,
+    whether it had a card, the library cross-check verdict, eval values met, its failures)."""
+
     cards: list[dict] = field(default_factory=list)
     evals: EvalParse = field(default_factory=EvalParse)
-    cross_check: dict[str, int] = field(default_factory=dict)
-    without_card: int = 0
+    models: list[dict] = field(default_factory=list)
 
 
-def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
-                      log: IngestLog) -> ModelCardsResult:
+def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]]) -> ModelCardsResult:
     """For each (model_id, requested_id, sha, source_file) of raw.hub_models: its card (if any) and
     its eval results, from the card's model-index (or, without a card file, the model info's) and
     from the model info's evalResults."""
     out = ModelCardsResult()
     for model_id, requested_id, sha, source_file in models:
+        failures: list[tuple[str, str, str | None]] = []
+        seen, first_eval_failure = out.evals.seen, len(out.evals.failures)
         info: dict = {}
         if source_file:
             try:
                 loaded = _load_json(root / source_file)
                 info = loaded if isinstance(loaded, dict) else {}
             except (OSError, ValueError, RecursionError) as exc:
-                log.fail(model_id, f"invalid json: {type(exc).__name__}", source_file)
+                failures.append((model_id, f"invalid json: {type(exc).__name__}", source_file))
         card_file = _card_file(root, model_id, requested_id)
         model_index: Any = None
         if card_file is not None:
-            card = _read_card(card_file, model_id, sha, out, log)
+            card = _read_card(card_file, model_id, sha, out, failures)
             if card is not None:
                 if card.problem:
                     out.evals.fail(f"{model_id}/model-index", card.problem, card_file.name)
                 elif card.metadata and "model-index" in card.metadata:
                     model_index = card.metadata["model-index"]
         else:
-            out.without_card += 1
             card_data = info.get("cardData") if isinstance(info.get("cardData"), dict) else {}
             model_index = info.get("model-index") or card_data.get("model-index")
+        cross_check = None
         if model_index is not None:
             structured = parse_model_index(model_id, model_index, out.evals)
-            verdict = library_agrees(model_index, structured).split(":")[0]
-            out.cross_check[verdict] = out.cross_check.get(verdict, 0) + 1
+            cross_check = library_agrees(model_index, structured).split(":")[0]
         if info.get("evalResults") is not None:
             parse_eval_results(model_id, info["evalResults"], out.evals)
+        out.models.append({"model_id": model_id, "sha": sha, "requested_id": requested_id, "source_file": source_file,
+                           "without_card": card_file is None, "cross_check": cross_check,
+                           "eval_results_seen": out.evals.seen - seen,
+                           "failures": failures + out.evals.failures[first_eval_failure:]})
     return out
 
 
@@ -479,10 +494,11 @@ def _card_file(root: Path, model_id: str, requested_id: str | None) -> Path | No
     return None
 
 
-def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult, log: IngestLog) -> CardParse | None:
+def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
+               failures: list[tuple[str, str, str | None]]) -> CardParse | None:
     size = path.stat().st_size
     if size > MAX_CARD_BYTES:
-        log.fail(f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})")
+        failures.append((f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})", None))
         return None
     text = path.read_bytes().decode("utf-8", errors="replace")
     card = parse_card(text)
@@ -603,7 +619,7 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
             ids, outcome = fetch_models(client, targets.orgs, targets.models + targets.curated, root)
         _fail_all(log, outcome.failures)
         log.requests, log.retries = client.stats.requests, client.stats.retries
-        extra = {"renamed": dg.MetadataValue.json(outcome.renamed),
+        extra = {"renamed": dg.MetadataValue.json(outcome.renamed), "unchanged_not_fetched": len(outcome.unchanged),
                  "library_rejects_model_info": dg.MetadataValue.json(dict(outcome.library_rejects))}
     else:
         ids = snapshot_model_ids(root, targets, log)
@@ -635,8 +651,14 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, ro
 def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: HubResource) -> dg.MaterializeResult:
     """Model cards: one row per model with a README in `raw.hub_cards` (key: model_id; sanitised
     HTML, YAML front matter as JSON), and every evaluation result in `raw.hub_eval_results` (key:
-    record_key = model_id/format/position) from the card's model-index and the model's evalResults.
-    Live mode downloads a card only when the model's sha changed since its card was last loaded."""
+    record_key = model_id/format/position) from the card's model-index and the model's evalResults;
+    one row per parsed model in `raw.hub_card_parses` (key: model_id; the sha, ids and model info file
+    it was parsed from, and its failures).
+
+    Incremental: a model whose sha (ids, model info file, parsing code) did not change since it was
+    parsed is not parsed again; its rows and its quarantined records are kept. Models no longer
+    tracked lose theirs. Live mode downloads a card only when the model's sha changed since its card
+    was last loaded. The rows and metadata are those of a full rebuild."""
     log = IngestLog("hub-cards", snapshot.source)
     root = snapshot.root
     with warehouse.connect() as con:
@@ -644,6 +666,8 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         models = con.execute(
             "SELECT model_id, requested_id, sha, source_file FROM raw.hub_models ORDER BY model_id").fetchall()
         previous = dict(con.execute("SELECT model_id, sha FROM raw.hub_cards").fetchall())
+        parsed_from = {m: tuple(inputs) for m, *inputs in con.execute(
+            "SELECT model_id, requested_id, sha, source_file, parser FROM raw.hub_card_parses").fetchall()}
     downloads: dict[str, int] = {}
     if snapshot.live:
         with hub.open() as client:
@@ -654,38 +678,58 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         # a card whose download failed keeps the sha of the copy in the cache, so the next run retries it
         failed = {key.removesuffix("/README.md") for key, _ in failures}
         models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
-    parsed = parse_model_cards(root, models, log)
-    for key, reason, payload in parsed.evals.failures:
-        log.fail(key, reason, payload)
+    unchanged = {m for m, r, sha, f in models if sha is not None and parsed_from.get(m) == (r, sha, f, PARSER_VERSION)}
+    parsed = parse_model_cards(root, [model for model in models if model[0] not in unchanged])
     with warehouse.connect() as con:
-        save_cards(con, parsed)
-        log.records = len(parsed.evals.rows)
+        con.execute("BEGIN")
+        save_cards(con, parsed, unchanged)
+        for key, reason, payload in con.execute("SELECT f.record_key, f.reason, f.payload "
+                                                "FROM raw.hub_card_parses, unnest(failures) AS u(f)").fetchall():
+            log.fail(key, reason, payload)
+        cards, without_card, seen, loaded = con.execute(
+            "SELECT (SELECT count(*) FROM raw.hub_cards), count(*) FILTER (WHERE without_card), "
+            "coalesce(sum(eval_results_seen), 0), (SELECT count(*) FROM raw.hub_eval_results) "
+            "FROM raw.hub_card_parses").fetchone()
+        cross_check = dict(con.execute("SELECT cross_check, count(*) FROM raw.hub_card_parses "
+                                       "WHERE cross_check IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall())
+        log.records = loaded
         preview = _preview(con, f"SELECT record_key, dataset_type, metric_type, value_raw, verified "
                                 f"FROM raw.hub_eval_results ORDER BY record_key LIMIT {PREVIEW_ROWS}")
         log.save(con)
-    evals = parsed.evals
+        con.execute("COMMIT")
     return dg.MaterializeResult(metadata={
         **log.metadata(),
-        "cards": len(parsed.cards), "models_without_card": parsed.without_card,
-        "eval_results_seen": evals.seen, "eval_results_loaded": len(evals.rows),
-        "eval_results_quarantined": len(evals.failures),
-        "library_cross_check": dg.MetadataValue.json(parsed.cross_check),
+        "cards": cards, "models_without_card": without_card,
+        "eval_results_seen": seen, "eval_results_loaded": loaded, "eval_results_quarantined": seen - loaded,
+        "library_cross_check": dg.MetadataValue.json(cross_check),
+        "models_parsed": len(parsed.models), "models_unchanged": len(unchanged),
         "card_downloads": dg.MetadataValue.json(downloads), "preview": preview,
     })
 
 
-def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult) -> None:
+def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult, unchanged: set[str]) -> None:
+    """Replace the rows of every model but the `unchanged` ones by the `parsed` ones."""
     cards = pd.DataFrame(parsed.cards, columns=["model_id", "sha", "readme", "card_html", "metadata", "fetched_at"])
     evals = pd.DataFrame(parsed.evals.rows, columns=EVAL_COLUMNS).astype(
         {c: "string" for c in EVAL_COLUMNS if c != "verified"}).astype({"verified": "boolean"})
+    models = pd.DataFrame(parsed.models, columns=["model_id", "sha", "requested_id", "source_file", "without_card",
+                                                  "cross_check", "eval_results_seen", "failures"])
+    models["failures"] = [json.dumps([dict(zip(("record_key", "reason", "payload"), f)) for f in failures])
+                          for failures in models["failures"]]
     con.register("parsed_cards", cards)
     con.register("parsed_eval_results", evals)
-    con.execute("DELETE FROM raw.hub_cards")
+    con.register("parsed_models", models.astype({c: "string" for c in ("model_id", "sha", "requested_id",
+                                                                       "source_file", "cross_check", "failures")}))
+    con.register("unchanged_models", pd.DataFrame({"model_id": pd.Series(sorted(unchanged), dtype="string")}))
+    for table in ("raw.hub_cards", "raw.hub_eval_results", "raw.hub_card_parses"):
+        con.execute(f"DELETE FROM {table} WHERE model_id NOT IN (SELECT model_id FROM unchanged_models)")
     con.execute("INSERT INTO raw.hub_cards SELECT model_id, sha, readme, card_html, metadata::JSON, "
                 "fetched_at::TIMESTAMP FROM parsed_cards")
-    con.execute("DELETE FROM raw.hub_eval_results")
     con.execute(f"INSERT INTO raw.hub_eval_results SELECT {', '.join(EVAL_COLUMNS[:-1])}, "
                 "try_cast(result_date AS DATE) FROM parsed_eval_results")
+    con.execute(f"INSERT INTO raw.hub_card_parses SELECT model_id, sha, requested_id, source_file, ?, without_card, "
+                f"cross_check, eval_results_seen, failures::JSON::{FAILURE_TYPE}, ? FROM parsed_models",
+                [PARSER_VERSION, utc_now()])
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"])

@@ -13,6 +13,7 @@ os.environ.pop("HF_HUB_OFFLINE", None)
 
 import json  # noqa: E402
 import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
@@ -24,6 +25,7 @@ from replay import Fault, ReplayServer  # noqa: E402
 from assets.catalog import catalog  # noqa: E402
 from assets.hub import hub_cards, hub_leaderboards, hub_models  # noqa: E402
 from assets.tables import benchmark_table_rows  # noqa: E402
+from pipelines.clients import stable_slot  # noqa: E402
 from pipelines.clients.hub import HubResource  # noqa: E402
 from pipelines.resources import SnapshotResource, WarehouseResource  # noqa: E402
 
@@ -130,7 +132,10 @@ def test_first_run_then_unchanged_rerun_downloads_no_card(env):
     second = env.run()
     assert env.since(mark, "GET", r"/resolve/") == 0 and env.since(mark, "HEAD", r"/resolve/") == 0
     assert metadata(second, "hub_cards")["requests"] == 0
-    assert metadata(second, "hub_models")["requests"] == 5                   # one listing, one per model
+    # the listing shows deepset's model at the cached sha: not asked again, but on its refresh night
+    refresh = stable_slot(SQUAD, 7) == datetime.now(timezone.utc).date().toordinal() % 7
+    assert metadata(second, "hub_models")["requests"] == 4 + refresh         # one listing, catalog models
+    assert metadata(second, "hub_models")["unchanged_not_fetched"] == 1 - refresh
     assert env.query("SELECT count(*) FROM raw.hub_eval_results")[0][0] == cards_md["eval_results_loaded"]
 
 
@@ -241,6 +246,7 @@ def test_slow_response_times_out_and_is_retried(env):
     env.server.inject(rf"^/api/models/{SQUAD}$", Fault(delay=2))
     result = env.run(timeout_seconds=0.5)
     assert metadata(result, "hub_models")["retries"] == 1 and env.failures() == {}
+    _set_sha(env.snap, SQUAD, "3" * 40)                 # a new commit, so the rerun asks for its info
     env.server.inject(rf"^/api/models/{SQUAD}$", *[Fault(delay=2)] * 3)
     env.run(timeout_seconds=0.5)
     assert env.failures()[SQUAD].startswith("timeout (ReadTimeout) after 3 attempt(s)")

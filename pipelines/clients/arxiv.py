@@ -27,7 +27,6 @@ write it to the fetch cache (`arxiv/*.xml`) and parse the cache exactly as it pa
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -42,6 +41,8 @@ import requests
 from arxiv import _feed
 from lxml import etree
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from pipelines.clients import stable_slot
 
 # --- ids ---------------------------------------------------------------------------------------
 
@@ -120,11 +121,6 @@ def split_version(short_id: str) -> tuple[str, int | None]:
     return (match[1], int(match[2])) if match else (short_id, None)
 
 
-def stable_slot(arxiv_id: str, days: int) -> int:
-    """The night (0..days-1, of a `days`-night cycle) on which a known paper is re-checked."""
-    return int(hashlib.sha1(arxiv_id.encode()).hexdigest()[:8], 16) % max(days, 1)
-
-
 # --- reading feeds -----------------------------------------------------------------------------
 
 ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
@@ -138,30 +134,69 @@ class FeedInfo:
     feed_time: datetime | None           # the feed's own <updated>: when arXiv answered
     asked_ids: list[str]                 # id_list of the query, from the feed's self link
     problem: str | None = None           # why the feed cannot be loaded (error feed, not Atom)
+    # entries that could not become papers, (key, reason): key is the entry's <id>, or
+    # "entry <position>" when it has none, or None for the feed as a whole (not well-formed XML:
+    # what the recovering parser salvaged is loaded, anything it dropped is accounted for by this row)
+    entry_problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+_FEED_PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def _feed_datetime(text: str | None) -> datetime | None:
+    try:
+        return _feed._parse_datetime(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def read_feed(body: bytes) -> FeedInfo:
-    """Parse an arXiv API response body with the library's parser (`arxiv._feed.parse`), plus the
-    feed header it does not expose: the response time, the ids asked, and arXiv's error entries."""
-    parsed = _feed.parse(body)
-    if parsed.malformed:
-        return FeedInfo([], None, [], f"not XML: {parsed.error}")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
-    root = etree.fromstring(body, parser=parser)
-    if root is None or root.tag != ATOM_FEED:
+    """Parse an arXiv API response body entry by entry with the library's parser
+    (`arxiv._feed._build_result`, as `arxiv._feed.parse` does), plus the feed header it does not
+    expose: the response time, the ids asked, and arXiv's error entries. Never raises on content:
+    an entry the library skips (no <id>, <updated> or <published>) or cannot read (a malformed
+    date) is reported in `entry_problems`, and so is a body that is not well-formed XML (the
+    library's recovering parser may silently drop its broken part). Entities are never resolved."""
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(recover=True, **_FEED_PARSER))
+    except etree.XMLSyntaxError as exc:
+        return FeedInfo([], None, [], f"not XML: {exc}")
+    if root is None:
+        return FeedInfo([], None, [], "not XML: empty document")
+    if root.tag != ATOM_FEED:
         return FeedInfo([], None, [], f"not an Atom feed (root element {getattr(root, 'tag', None)!r})")
-    feed_time = _feed._parse_datetime(_feed._text(root, "atom:updated"))
+    problems: list[tuple[str | None, str]] = []
+    try:
+        etree.fromstring(body, parser=etree.XMLParser(recover=False, **_FEED_PARSER))
+    except etree.XMLSyntaxError as exc:
+        problems.append((None, f"not well-formed XML (read in recovery mode, entries may be lost): {exc}"))
+    feed_time = _feed_datetime(_feed._text(root, "atom:updated"))
     asked: list[str] = []
     for link in root.iterfind("atom:link", _feed._NS):
         query = parse_qs(urlsplit(link.get("href") or "").query)
         for value in query.get("id_list", []):
             asked.extend(part for part in value.split(",") if part)
-    for entry in root.iterfind("atom:entry", _feed._NS):
+    results: list[arxiv_lib.Result] = []
+    for position, entry in enumerate(root.iterfind("atom:entry", _feed._NS)):
         entry_id = _feed._text(entry, "atom:id") or ""
         if "/api/errors" in entry_id or (_feed._text(entry, "atom:title") or "").strip() == "Error":
             message = (_feed._text(entry, "atom:summary") or entry_id).strip()
             return FeedInfo([], feed_time, asked, f"arXiv error feed: {message}")
-    return FeedInfo(parsed.results, feed_time, asked)
+        key = entry_id.strip() or f"entry {position}"
+        missing = [tag for tag in ("id", "updated", "published") if not (_feed._text(entry, f"atom:{tag}") or "").strip()]
+        if missing:
+            problems.append((key, f"entry without <{'>, <'.join(missing)}>"))
+            continue
+        try:
+            result = _feed._build_result(entry)
+        except (ValueError, TypeError, OverflowError) as exc:
+            problems.append((key, f"unreadable entry: {type(exc).__name__}: {str(exc)[:200]}"))
+            continue
+        if result is None:
+            problems.append((key, "entry refused by the arxiv parser"))
+            continue
+        results.append(result)
+    return FeedInfo(results, feed_time, asked, None, problems)
 
 
 # --- live fetching -----------------------------------------------------------------------------
@@ -331,6 +366,8 @@ class ArxivResource(dg.ConfigurableResource):
             raise ArxivFetchFailed(f"HTTP {exc.status}") from exc
         except arxiv_lib.UnexpectedEmptyPageError as exc:
             raise _Transient("unexpectedly empty page") from exc
+        except (ValueError, TypeError, OverflowError):
+            pass  # the library could not read an entry (a malformed date): read_feed accounts for it below
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc

@@ -34,6 +34,7 @@ import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from datetime import date, datetime, timezone  # noqa: E402
 from email.utils import parsedate_to_datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -54,6 +55,8 @@ from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo  # noqa: E
 from huggingface_hub.utils import build_hf_headers, disable_progress_bars, hf_raise_for_status  # noqa: E402
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook  # noqa: E402
 from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
+
+from pipelines.clients import stable_slot  # noqa: E402
 
 # Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
 MODEL_EXPAND = [
@@ -214,6 +217,9 @@ class HubResource(dg.ConfigurableResource):
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 30.0
     max_models_per_org: int = 1000
+    # A model an org listing shows at the sha already cached is not asked for again, except on its
+    # night of a `refresh_days` cycle (downloads, likes and gating change without a commit).
+    refresh_days: int = 7
 
     @contextmanager
     def open(self) -> Iterator["HubClient"]:
@@ -261,9 +267,10 @@ class HubClient:
             raise HubRequestFailed(f"invalid json: GET /api/models/{repo_id} is not a model object with an id")
         return data
 
-    def list_org(self, author: str) -> list[str]:
+    def list_org(self, author: str) -> dict[str, str | None]:
+        """Model ids of `author` with their current sha."""
         models = self.api.list_models(author=author, expand=LIST_EXPAND, limit=self.settings.max_models_per_org)
-        return [m.id for m in models]
+        return {m.id: m.sha for m in models}
 
     def download_card(self, repo_id: str, revision: str | None, local_dir: Path, cache_dir: Path) -> Path | None:
         """README.md of `repo_id` at `revision` into `local_dir`; None when the repo has no README.
@@ -276,6 +283,15 @@ class HubClient:
         except RemoteEntryNotFoundError:
             return None
         return Path(path)
+
+    def download_dataset_files(self, repo_id: str, patterns: list[str], local_dir: Path, cache_dir: Path) -> list[Path]:
+        """Files of dataset `repo_id` matching `patterns` into `local_dir`, via `snapshot_download`:
+        one repo-info and one tree request, then per file a HEAD, and a GET only when the file's ETag
+        differs from the one recorded for the local copy. Returns the local files, sorted."""
+        root = Path(self.api.snapshot_download(repo_id, repo_type="dataset", allow_patterns=patterns,
+                                               local_dir=local_dir, cache_dir=cache_dir, max_workers=1,
+                                               etag_timeout=self.settings.timeout_seconds))
+        return sorted(p for pattern in patterns for p in root.glob(pattern) if p.is_file())
 
     def leaderboard_json(self, dataset_id: str) -> list[dict]:
         """`HfApi.get_dataset_leaderboard`, serialised back to the API's JSON shape."""
@@ -369,31 +385,48 @@ class FetchOutcome:
     renamed: dict[str, str] = field(default_factory=dict)      # requested id -> id the Hub answered
     failures: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     library_rejects: list[tuple[str, str]] = field(default_factory=list)  # ModelInfo cross-check
+    unchanged: list[str] = field(default_factory=list)         # listed at the cached sha: not fetched
 
 
-def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root: Path) -> tuple[list[str], FetchOutcome]:
+def _cached_sha(path: Path) -> str | None:
+    try:
+        sha = json.loads(path.read_bytes()).get("sha")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return sha if isinstance(sha, str) else None
+
+
+def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root: Path,
+                 today: date | None = None) -> tuple[list[str], FetchOutcome]:
     """List the orgs, fetch every model's info into `root`. Returns the requested ids (valid ones,
     in order) and what happened. A model whose fetch fails keeps its previously cached file, except
-    a repo that no longer exists or is not accessible, whose cached file is removed."""
+    a repo that no longer exists or is not accessible, whose cached file is removed. A model an org
+    listing shows at the sha of its cached file is not fetched (`outcome.unchanged`) unless tonight
+    is its refresh night (`HubResource.refresh_days`)."""
     outcome = FetchOutcome()
-    wanted: list[str] = []
+    today = today or datetime.now(timezone.utc).date()
+    listed: dict[str, str | None] = {}
     for org in orgs:
         if repo_id_problem(org) or "/" in org:
             outcome.failures.append((f"org:{org}", f"invalid org id: {org!r}"))
             continue
         try:
-            wanted.extend(client.list_org(org))
+            listed.update(client.list_org(org))
         except Exception as exc:  # one org failing must not stop the run
             outcome.failures.append((f"org:{org}", client.describe(exc)))
-    wanted.extend(model_ids)
+    days = max(client.settings.refresh_days, 1)
     requested: list[str] = []
-    for repo_id in dict.fromkeys(wanted):
+    for repo_id in dict.fromkeys([*listed, *model_ids]):
         problem = repo_id_problem(repo_id)
         if problem:
             outcome.failures.append((str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}"))
             continue
         requested.append(repo_id)
         path = cache_path(root, "models", repo_id)
+        if (listed.get(repo_id) and listed[repo_id] == _cached_sha(path)
+                and stable_slot(repo_id, days) != today.toordinal() % days):
+            outcome.unchanged.append(repo_id)
+            continue
         try:
             data = client.model_json(repo_id)
         except HfHubHTTPError as exc:
