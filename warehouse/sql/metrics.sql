@@ -56,6 +56,6 @@ FROM metric_names WHERE source <> 'hub-name' AND metric NOT IN (SELECT metric FR
 
 -- The report that grows the registry: unknown metric names by frequency.
 CREATE OR REPLACE TABLE unknown_metrics AS
-SELECT metric, string_agg(DISTINCT raw_name, ' | ') AS raw_names, sum(n_results) AS n_results
+SELECT metric, string_agg(DISTINCT raw_name, ' | ' ORDER BY raw_name) AS raw_names, sum(n_results) AS n_results
 FROM metric_names WHERE NOT known AND source <> 'hub-name'
 GROUP BY metric ORDER BY n_results DESC, metric;

@@ -94,7 +94,7 @@ LEFT JOIN (SELECT model_id, max(value) AS params, 'table' AS params_source FROM 
 -- Every other name under which a model is known.
 CREATE OR REPLACE TABLE model_aliases AS
 -- one row per (alias, model_id); the strongest evidence names the reason
-SELECT alias, model_id, arg_min(reason, priority) AS reason
+SELECT alias, model_id, arg_min(reason, (priority, reason)) AS reason
 FROM (
     SELECT alias, model_id, coalesce(reason, 'hub alias') AS reason, 1 AS priority FROM raw.hub_model_aliases
     UNION ALL

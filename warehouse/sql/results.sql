@@ -93,7 +93,18 @@ SELECT source, record_key, source_file, value_raw,
                THEN 'out of range: negative ' || unit
        END AS reason
 FROM result_values
-WHERE kind IS DISTINCT FROM 'model_fact';
+WHERE kind IS DISTINCT FROM 'model_fact'
+UNION ALL
+-- a size cell (metric of kind model_fact) is a model fact, not a result; one that did not become a
+-- row of model_facts (no model name to resolve, or a Hub card giving it as a score) is refused here,
+-- so that no source value vanishes unaccounted for (table_reconciliation counts it)
+SELECT source, record_key, source_file, value_raw,
+       CASE WHEN source LIKE 'hub-%' THEN 'model fact, not a score: ' || metric
+            WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
+            ELSE 'model fact: model unresolved' END
+FROM result_values
+WHERE kind = 'model_fact'
+  AND NOT (source IN ('pwc-table', 'curated-table') AND record_key IN (SELECT record_key FROM model_facts));
 DELETE FROM result_rejects WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE accepted AS
@@ -121,10 +132,15 @@ WITH pairs AS (
            bool_or(abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
                    AND b.precedence <= a.precedence) AS conflict,
            string_agg(DISTINCT CASE WHEN abs(a.value - b.value) <= greatest(0.1, 0.001 * abs(a.value))
-                                    THEN b.source END, ', ') AS corroborating_sources,
+                                    THEN b.source END, ', '
+                      ORDER BY CASE WHEN abs(a.value - b.value) <= greatest(0.1, 0.001 * abs(a.value))
+                                    THEN b.source END) AS corroborating_sources,
            string_agg(DISTINCT CASE WHEN abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
                                      AND b.precedence <= a.precedence
-                                    THEN b.source || '=' || b.value END, ', ') AS conflicting_values
+                                    THEN b.source || '=' || b.value END, ', '
+                      ORDER BY CASE WHEN abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
+                                     AND b.precedence <= a.precedence
+                                    THEN b.source || '=' || b.value END) AS conflicting_values
     FROM accepted AS a
     JOIN accepted AS b
       ON a.model_id = b.model_id AND a.benchmark_id = b.benchmark_id AND a.metric = b.metric
