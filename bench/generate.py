@@ -35,7 +35,8 @@ are appended to existing leaderboards (tables/*.json rewritten, as a new dump of
 would be), 1% of the Hub models get a new sha, lastModified and an edited card (one model-index
 value and the card text), and a few new papers arrive in a new feed file.
 
-Deterministic: the same parameters and seed give byte-identical files.
+Deterministic: the same parameters and seed give byte-identical files (but for the timings that
+`BENCH_MANIFEST.json` records).
 """
 
 from __future__ import annotations

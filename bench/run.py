@@ -14,7 +14,12 @@ What it does, in one process (the nightly job runs in process, as `sotaboard run
 3. pandas: ranks, verification flags and model strengths done the way a user might, with pandas
    group-bys on the results table pulled out of the warehouse (pull and compute timed apart),
    checked against the warehouse's own leaderboard;
-4. incremental run: `bench.generate --change` applies a 1% upstream change to the snapshot (in
+4. the same work in DuckDB: the pandas computation written in SQL, on the same `results` table, with
+   the same checks. This is the like-for-like comparison: the `results`, `leaderboard` and
+   `model_strengths` assets do more than pandas does (`results` parses and resolves every raw
+   value first, writes verification reasons; every asset writes its table to the working file);
+   3 and 4 each run in a child process, so that their memory is theirs alone;
+5. incremental run: `bench.generate --change` applies a 1% upstream change to the snapshot (in
    place: regenerate the snapshot to start over), then the job runs again on the same state.
 
 Source requests: in snapshot mode the ingest assets make none (raw.source_runs.requests = 0), so
@@ -27,12 +32,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,6 +323,95 @@ def pandas_equivalent(path: Path) -> dict:
                                   for k, (a, b) in agrees.items()}}
 
 
+SAME_WORK_SQL = """
+CREATE TEMP TABLE flagged AS
+WITH r AS (
+    SELECT result_id, model_id, benchmark_id, metric, coalesce(split, '') AS split, setting, value, source,
+           coalesce(source_file, '') AS source_file, source_precedence, arxiv_id, result_date, hub_verified,
+           uses_additional_data
+    FROM results
+), pairs AS (
+    SELECT a.result_id,
+           bool_or(abs(a.value - b.value) <= greatest(0.1, 0.001 * abs(a.value))) AS corroborated,
+           bool_or(abs(a.value - b.value) > greatest(0.1, 0.001 * abs(a.value))
+                   AND b.source_precedence <= a.source_precedence) AS conflict
+    FROM r AS a JOIN r AS b USING (model_id, benchmark_id, metric, split, setting)
+    WHERE (a.source, a.source_file) <> (b.source, b.source_file)
+    GROUP BY a.result_id
+), confirmed AS (
+    SELECT arxiv_id, published::DATE AS published FROM papers WHERE status = 'found' AND NOT coalesce(withdrawn, false)
+), links AS (
+    SELECT DISTINCT model_id, unnest(arxiv_ids) AS arxiv_id FROM models
+)
+SELECT r.*, (r.hub_verified OR coalesce(p.corroborated, false)
+             OR coalesce(c.published <= r.result_date AND l.model_id IS NOT NULL, false))
+            AND NOT coalesce(p.conflict, false) AS verified
+FROM r LEFT JOIN pairs AS p USING (result_id) LEFT JOIN confirmed AS c USING (arxiv_id)
+LEFT JOIN links AS l USING (model_id, arxiv_id);
+
+CREATE TEMP TABLE ranked AS
+WITH rankable AS (
+    SELECT f.*, CASE m.direction WHEN 'higher' THEN f.value ELSE -f.value END AS goodness
+    FROM flagged AS f JOIN metrics AS m USING (metric)
+    WHERE m.direction IN ('higher', 'lower') AND f.value IS NOT NULL AND f.benchmark_id IS NOT NULL
+), variants AS (
+    SELECT 'all' AS ranking, * FROM rankable
+    UNION ALL SELECT 'verified', * FROM rankable WHERE verified
+    UNION ALL SELECT 'without_extra_data', * FROM rankable WHERE NOT uses_additional_data
+), best AS (
+    SELECT * FROM variants
+    QUALIFY row_number() OVER (PARTITION BY ranking, benchmark_id, metric, split, setting, model_id
+                               ORDER BY goodness DESC, result_date ASC NULLS LAST, result_id) = 1
+)
+SELECT *, rank() OVER (PARTITION BY ranking, benchmark_id, metric, split, setting ORDER BY goodness DESC) AS rank,
+       count(*) OVER (PARTITION BY ranking, benchmark_id, metric, split, setting) AS n_models
+FROM best;
+
+CREATE TEMP TABLE strengths AS
+SELECT p.model_id, b.area, count(*) AS n_benchmarks, avg(p.best_rank) AS avg_rank,
+       count(*) FILTER (WHERE p.is_sota) AS n_sota
+FROM (SELECT model_id, benchmark_id, min(rank) AS best_rank, bool_or(rank = 1) AS is_sota
+      FROM ranked WHERE ranking = 'all' GROUP BY ALL) AS p
+JOIN benchmarks AS b USING (benchmark_id)
+GROUP BY ALL;
+"""
+
+
+def duckdb_equivalent(path: Path) -> dict:
+    """What `pandas_equivalent` computes (verification flags, the three rankings, strengths), in
+    DuckDB SQL on the results table where it lies, checked against the warehouse the same way."""
+    import duckdb
+
+    reset_peak()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("SET enable_progress_bar = false")
+        t0 = time.monotonic()
+        con.execute(SAME_WORK_SQL)
+        seconds = time.monotonic() - t0
+        ours = con.execute(
+            "SELECT count(*) FILTER (WHERE ranking = 'all'), count(*) FILTER (WHERE ranking = 'all' AND rank = 1), "
+            "count(*) FILTER (WHERE ranking = 'verified'), count(*) FILTER (WHERE ranking = 'without_extra_data'), "
+            "(SELECT count(*) FROM strengths), (SELECT count(*) FROM flagged WHERE verified) FROM ranked").fetchone()
+        theirs = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE is_sota), count(verified_rank), count(rank_without_extra_data), "
+            "(SELECT count(*) FROM model_strengths), (SELECT count(*) FROM results WHERE verified) FROM leaderboard"
+        ).fetchone()
+    finally:
+        con.close()
+    names = ("leaderboard_rows", "sota_rows", "verified_ranked_rows", "ranked_without_extra_rows", "strengths_rows",
+             "verified_results")
+    return {"seconds": round(seconds, 2), "peak_rss_mib": round(_status("VmHWM") / 2**20),
+            "matches_warehouse": {k: {"duckdb": int(a), "warehouse": int(b), "same": int(a) == int(b)}
+                                  for k, a, b in zip(names, ours, theirs)}}
+
+
+def in_child(function, *args):
+    """function(*args) in a fresh process (spawned: it starts with nothing of this one's memory)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
 def snapshot_inventory(root: Path) -> dict:
     out = {}
     for label, pattern in (("tables_json", "tables/*.json"), ("tables_csv", "tables/*.csv"),
@@ -365,8 +461,10 @@ def main(argv: list[str] | None = None) -> int:
     report["floor"] = floor(work)
     print(f"floor: {report['floor']}", flush=True)
     if not args.no_pandas:
-        report["pandas"] = pandas_equivalent(work)
+        report["pandas"] = in_child(pandas_equivalent, work)
         print(f"pandas: {json.dumps(report['pandas'])}", flush=True)
+        report["duckdb_same_work"] = in_child(duckdb_equivalent, work)
+        print(f"duckdb, same work: {json.dumps(report['duckdb_same_work'])}", flush=True)
     if not args.no_change:
         t0 = time.monotonic()
         change = subprocess.run([sys.executable, "-m", "bench.generate", str(snapshot), "--change"],
@@ -399,6 +497,11 @@ def summarise(report: dict) -> dict:
         s["results_leaderboard_strengths_seconds"] = round(like_for_like, 2)
         s["pandas_over_results_leaderboard_strengths"] = round(report["pandas"]["seconds"] / like_for_like, 2)
         s["pandas_peak_rss_mib"] = report["pandas"]["peak_rss_mib"]
+        same = report["duckdb_same_work"]["seconds"]
+        s["duckdb_same_work_seconds"] = same
+        s["pandas_over_duckdb_same_work"] = round(report["pandas"]["seconds"] / same, 1)
+        s["pandas_compute_over_duckdb_same_work"] = round(report["pandas"]["compute_seconds"] / same, 1)
+        s["duckdb_same_work_over_floor"] = round(same / max(report["floor"]["seconds"], 1e-9), 1)
     if "incremental" in report:
         inc = report["incremental"]["groups"]
         s["incremental_over_full_time"] = round(report["incremental"]["wall_seconds"] / report["full"]["wall_seconds"], 3)

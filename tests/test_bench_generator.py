@@ -15,7 +15,9 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
 from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
+from bench.run import duckdb_equivalent, pandas_equivalent  # noqa: E402
 from pipeline_harness import build, query  # noqa: E402
+from pipelines.resources import WarehouseResource  # noqa: E402
 
 TINY = Params(results=2000, models=400, hub_models=60, papers=250, benchmarks=40, table_files=4, hub_leaderboards=2)
 
@@ -28,8 +30,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _digest(root: Path) -> str:
+    """Of every file but the manifest (which records how long the generation took)."""
     h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST):
         h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -107,13 +110,25 @@ def test_arxiv_feeds_parse_with_arxiv_parser(tiny: Path) -> None:
     assert all(len(f.read_bytes()) for f in feeds) and len(_feed.parse(feeds[0].read_bytes()).results) == 100
 
 
-def test_tables_flatten_and_reconcile(tiny: Path, tmp_path: Path) -> None:
-    _, warehouse = build(tiny, tmp_path / "state")
-    files = query(warehouse, "SELECT source_file, reconciles FROM table_reconciliation")
+@pytest.fixture(scope="module")
+def tiny_warehouse(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> WarehouseResource:
+    _, warehouse = build(tiny, tmp_path_factory.mktemp("tiny_state"))
+    return warehouse
+
+
+def test_tables_flatten_and_reconcile(tiny_warehouse: WarehouseResource) -> None:
+    files = query(tiny_warehouse, "SELECT source_file, reconciles FROM table_reconciliation")
     assert len(files) == TINY.table_files + 1 and all(ok for _, ok in files)
-    assert query(warehouse, "SELECT count(*) FROM leaderboard")[0][0] > 0
-    n_models = query(warehouse, "SELECT count(DISTINCT model_id) FROM results")[0][0]
+    assert query(tiny_warehouse, "SELECT count(*) FROM leaderboard")[0][0] > 0
+    n_models = query(tiny_warehouse, "SELECT count(DISTINCT model_id) FROM results")[0][0]
     assert n_models > 0.5 * TINY.models
+
+
+@pytest.mark.parametrize("comparison", [pandas_equivalent, duckdb_equivalent])
+def test_benchmark_comparisons_compute_what_the_warehouse_does(tiny_warehouse: WarehouseResource, comparison) -> None:
+    checks = comparison(tiny_warehouse.working_path)["matches_warehouse"]
+    assert checks["leaderboard_rows"]["warehouse"] > 0
+    assert all(check["same"] for check in checks.values()), checks
 
 
 def test_change_round(tiny: Path, tmp_path: Path) -> None:
