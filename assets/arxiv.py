@@ -327,7 +327,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     `hep-th/9901001`), latest version kept with its number. `raw.arxiv_missing`: one row per
     referenced id arXiv did not return, key `arxiv_id`. In live mode only new ids, claimed newer
     versions and the rolling window of known papers are asked for (see the module docstring)."""
-    log = IngestLog("arxiv", snapshot.source)
+    log = IngestLog("arxiv", snapshot.source, lacks=snapshot.lacking("arxiv"))
     now = utc_now()
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")

@@ -607,7 +607,7 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
     old or legacy id in `raw.hub_model_aliases` (key: alias). Tracks the catalog's orgs and models and
     every model_id the curated tables name (in snapshot mode with no org or model in the catalog:
     every file in hub/models). Live mode fetches each model's info into the cache first."""
-    log = IngestLog("hub", snapshot.source)
+    log = IngestLog("hub", snapshot.source, lacks=snapshot.lacking("hub/models"))
     root = snapshot.root
     extra: dict[str, Any] = {}
     with warehouse.connect() as con:
@@ -659,7 +659,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     parsed is not parsed again; its rows and its quarantined records are kept. Models no longer
     tracked lose theirs. Live mode downloads a card only when the model's sha changed since its card
     was last loaded. The rows and metadata are those of a full rebuild."""
-    log = IngestLog("hub-cards", snapshot.source)
+    log = IngestLog("hub-cards", snapshot.source, lacks=snapshot.lacking("hub/cards"))
     root = snapshot.root
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
@@ -739,7 +739,7 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
     `raw.hub_leaderboard_entries`, with the Hub's rank and verified flag. Tracks the catalog's
     benchmarks that are (or have an alias that is) a Hub dataset id; in snapshot mode with no such
     benchmark, every file in hub/leaderboards."""
-    log = IngestLog("hub-leaderboards", snapshot.source)
+    log = IngestLog("hub-leaderboards", snapshot.source, lacks=snapshot.lacking("hub/leaderboards"))
     root = snapshot.root
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")

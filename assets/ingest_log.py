@@ -25,6 +25,7 @@ class IngestLog:
     requests: int = 0
     retries: int = 0
     failures: list[tuple[str, str, str | None]] = field(default_factory=list)
+    lacks: list[str] = field(default_factory=list)  # parts of the snapshot layout that were absent
 
     def fail(self, record_key: str, reason: str, payload: object = None) -> None:
         text = None if payload is None else str(payload)[:FAILURE_PREVIEW_CHARS]
@@ -54,4 +55,5 @@ class IngestLog:
             "requests": dg.MetadataValue.int(self.requests),
             "retries": dg.MetadataValue.int(self.retries),
             "quarantine_reasons": dg.MetadataValue.json(reasons.value_counts().to_dict()),
+            "snapshot_lacks": dg.MetadataValue.json(self.lacks),
         }

@@ -162,7 +162,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     complete, and the next run reads what is left."""
     root = snapshot.root
     tables_dir = root / "tables"
-    log = IngestLog("tables", snapshot.source)
+    log = IngestLog("tables", snapshot.source, lacks=snapshot.lacking("tables"))
     files = [p for pattern in TABLE_FILES for p in sorted(tables_dir.glob(pattern))]
     if snapshot.live and snapshot.pwc_archive:
         files += _download_archive(snapshot, hub, log)
@@ -204,8 +204,6 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())
         log.save(con)
-    lacking = [] if tables_dir.is_dir() else ["tables/"]
     return dg.MaterializeResult(metadata={
         **log.metadata(), "cells_per_file": dg.MetadataValue.json(per_file),
-        "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed,
-        "snapshot_lacks": dg.MetadataValue.json(lacking)})
+        "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed})

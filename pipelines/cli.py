@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     published = settings.warehouse_path
     if published.exists():
         _print_summary(published)
+    lacking = sorted({part for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+                      for part in getattr(e.materialization.metadata.get("snapshot_lacks"), "value", None) or []})
+    if lacking:
+        print(f"snapshot lacks: {', '.join(lacking)}")
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
     if failed_steps:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import timedelta
 
 import dagster as dg
@@ -21,7 +22,13 @@ FRESHNESS_WINDOW = timedelta(hours=26)
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     all_assets = dg.load_assets_from_modules([catalog, tables, hub, arxiv, core, analytics, publish])
-    freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS, lower_bound_delta=FRESHNESS_WINDOW)
+    with warnings.catch_warnings():
+        # Freshness checks are superseded by FreshnessPolicy, which open-source Dagster 1.13 evaluates only
+        # with the preview setting `freshness: enabled` in dagster.yaml; checks work on any instance.
+        warnings.simplefilter("ignore", dg.SupersessionWarning)
+        freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS,
+                                                                 lower_bound_delta=FRESHNESS_WINDOW)
+        freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)
     nightly = dg.define_asset_job(
         "nightly",
         selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),
@@ -41,7 +48,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[*asset_checks, *freshness_checks],
         jobs=[nightly],
         schedules=[schedule],
-        sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)],
+        sensors=[freshness_sensor],
         executor=dg.in_process_executor,
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir)),

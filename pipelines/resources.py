@@ -123,6 +123,11 @@ class SnapshotResource(dg.ConfigurableResource):
     def root(self) -> Path:
         return Path(self.cache_dir if self.live else self.snapshot_dir)
 
+    def lacking(self, *parts: str) -> list[str]:
+        """The parts of the snapshot layout (`hub/models`, `tables`, ...) absent from a snapshot; in
+        live mode nothing is lacking (the clients fill the cache)."""
+        return [] if self.live else [f"{part}/" for part in parts if not (self.root / part).is_dir()]
+
     @property
     def catalog_path(self) -> Path:
         """The tracked catalog always comes from the configured snapshot, in both modes."""
