@@ -40,6 +40,8 @@ def built(tmp_path_factory):
         # paper published after the result date: not confirmed
         {**XNLI, "model_name": "Early", "value": "60.0", "paper_url": "https://arxiv.org/abs/2001.00002",
          "result_date": "2020-03-01"},
+        # no date of its own: dated by its paper, which it confirms
+        {**XNLI, "model_name": "Undated", "value": "55.0", "paper_url": paper},
         # withdrawn paper: not confirmed
         {**XNLI, "model_name": "Gone", "value": "50.0", "paper_url": "https://arxiv.org/abs/2001.00003v3",
          "result_date": "2020-03-01"},
@@ -96,6 +98,14 @@ def test_paper_after_the_result_date_does_not_confirm(built):
     _, warehouse = built
     [row] = flags(warehouse, "Early")
     assert row[1] is False and row[4] is False and "after the result date" in row[6]
+
+
+def test_a_result_without_a_date_is_dated_by_its_paper(built):
+    _, warehouse = built
+    [row] = flags(warehouse, "Undated")
+    assert row[1] is True and row[4] is True and "which dates the result" in row[6]
+    assert query(warehouse, "SELECT r.result_date::VARCHAR FROM results r JOIN models m USING (model_id) "
+                            "WHERE m.display_name = 'Undated'") == [("2020-01-01",)]
 
 
 def test_withdrawn_paper_does_not_confirm(built):

@@ -148,11 +148,17 @@ WITH pairs AS (
      AND (a.source, coalesce(a.source_file, '')) <> (b.source, coalesce(b.source_file, ''))
     GROUP BY a.result_id
 ), flagged AS (
-    SELECT a.*, s.first_seen_at,
+    -- a result its source does not date (a Papers with Code row without paper_date) takes the date
+    -- of the arXiv paper it cites: that is when it was reported
+    SELECT a.* REPLACE (coalesce(a.result_date, CASE WHEN pa.status = 'found' THEN pa.published::DATE END)
+                        AS result_date),
+           a.result_date IS NULL AND pa.status = 'found' AS dated_by_paper,
+           s.first_seen_at,
            coalesce(p.corroborated, false) AS corroborated,
            coalesce(p.conflict, false) AS conflict,
            p.corroborating_sources, p.conflicting_values,
-           pa.status = 'found' AND NOT pa.withdrawn AND pa.published::DATE <= a.result_date AS paper_ok,
+           pa.status = 'found' AND NOT pa.withdrawn
+               AND pa.published::DATE <= coalesce(a.result_date, pa.published::DATE) AS paper_ok,
            pa.status AS paper_status, pa.withdrawn AS paper_withdrawn, pa.published::DATE AS paper_published,
            list_contains(coalesce(m.arxiv_ids, []), a.arxiv_id) AS model_linked
     FROM accepted AS a
@@ -184,10 +190,10 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
                 WHEN paper_status IS NULL THEN 'paper: arXiv ' || arxiv_id || ' not fetched'
                 WHEN paper_status = 'missing' THEN 'paper: arXiv ' || arxiv_id || ' unknown to arXiv'
                 WHEN paper_withdrawn THEN 'paper: arXiv ' || arxiv_id || ' withdrawn'
-                WHEN result_date IS NULL THEN 'paper: arXiv ' || arxiv_id || ' exists, result has no date'
                 WHEN paper_published > result_date
                     THEN 'paper: arXiv ' || arxiv_id || ' published ' || paper_published || ' after the result date'
-                ELSE 'paper: arXiv ' || arxiv_id || ' confirms (published ' || paper_published || ')'
+                ELSE 'paper: arXiv ' || arxiv_id || ' confirms (published ' || paper_published
+                     || CASE WHEN dated_by_paper THEN ', which dates the result' ELSE '' END || ')'
                      || CASE WHEN model_linked THEN ', cited by the model' ELSE ', not cited by the model' END
            END,
            CASE WHEN corroborated THEN 'corroborated by ' || corroborating_sources END,
