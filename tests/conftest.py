@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.settings import BUNDLED_SNAPSHOT
@@ -33,6 +34,23 @@ def offline_env(tmp: Path, **extra: str) -> dict[str, str]:
 def sotaboard(*args: str, env: dict[str, str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([str(SOTABOARD), *args], env=env, cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def varchar_values(path: Path) -> str:
+    """Every value of every VARCHAR-bearing column (VARCHAR, lists, JSON, MAP, STRUCT) of every table of
+    a DuckDB file, concatenated: what a search for a leaked string must cover."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        parts = []
+        for schema, table, column in con.execute(
+                "SELECT schema_name, table_name, column_name FROM duckdb_columns() WHERE NOT internal "
+                "AND (data_type LIKE '%VARCHAR%' OR data_type LIKE '%JSON%' OR data_type LIKE 'MAP%' "
+                "OR data_type LIKE 'STRUCT%')").fetchall():
+            value = con.execute(f'SELECT string_agg("{column}"::VARCHAR, chr(10)) FROM "{schema}"."{table}"').fetchone()
+            parts.append(value[0] or "")
+        return "\n".join(parts)
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")

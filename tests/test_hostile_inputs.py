@@ -31,6 +31,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from arxiv_replay import arxiv_routes, synthetic_entry
+from conftest import varchar_values
 from pipeline_harness import OFFLINE_HUB
 from lxml import etree
 from replay import ReplayServer
@@ -496,22 +497,6 @@ def silent_rows(doc: object) -> list[object]:
     for task in doc if isinstance(doc, list) else []:
         walk(task)
     return found
-
-
-def varchar_values(path: Path) -> str:
-    """Every VARCHAR value (and VARCHAR list) of every table of a DuckDB file, concatenated."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        parts = []
-        for schema, table, column, dtype in con.execute(
-                "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-                "WHERE NOT internal AND (data_type LIKE 'VARCHAR%' OR data_type = 'JSON' OR data_type LIKE 'MAP%' "
-                "OR data_type LIKE 'STRUCT%')").fetchall():
-            value = con.execute(f'SELECT string_agg("{column}"::VARCHAR, chr(10)) FROM "{schema}"."{table}"').fetchone()
-            parts.append(value[0] or "")
-        return "\n".join(parts)
-    finally:
-        con.close()
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import dagster as dg
 import duckdb
 import pytest
 from arxiv_replay import arxiv_routes, entries_of
-from conftest import offline_env, sotaboard
+from conftest import offline_env, sotaboard, varchar_values
 from hub_replay import hub_routes
 from replay import Fault, ReplayServer
 
@@ -45,22 +45,6 @@ def forms_of(secret: str) -> list[bytes]:
     """The secret as it could be written down: raw, URL-quoted, base64, UTF-16."""
     return [secret.encode(), quote(secret).encode(), base64.b64encode(secret.encode()),
             base64.b64encode(f"Bearer {secret}".encode()), secret.encode("utf-16-le")]
-
-
-def varchar_values(path: Path) -> str:
-    """Every value of every VARCHAR-bearing column (VARCHAR, lists, JSON, MAP, STRUCT) of every table."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        parts = []
-        for schema, table, column, dtype in con.execute(
-                "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal "
-                "AND (data_type LIKE '%VARCHAR%' OR data_type LIKE '%JSON%' OR data_type LIKE 'MAP%' "
-                "OR data_type LIKE 'STRUCT%')").fetchall():
-            value = con.execute(f'SELECT string_agg("{column}"::VARCHAR, chr(10)) FROM "{schema}"."{table}"').fetchone()
-            parts.append(value[0] or "")
-        return "\n".join(parts)
-    finally:
-        con.close()
 
 
 def files_holding(root: Path, needles: list[bytes]) -> list[str]:
