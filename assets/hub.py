@@ -10,7 +10,6 @@ source name would make each asset's `IngestLog.save` delete the failures the oth
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -29,7 +28,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from markdown_it import MarkdownIt
 
-from assets.ingest_log import IngestLog
+from assets.ingest_log import IngestLog, code_version
 from pipelines.clients.hub import (
     HubResource,
     cache_path,
@@ -430,8 +429,8 @@ def _load_json(path: Path) -> Any:
 
 # What a model's parsed rows depend on besides its sha and files: when this module or a parsing
 # library changes, every card is parsed again.
-PARSER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + " ".join(
-    version(package) for package in ("huggingface_hub", "markdown-it-py", "nh3", "PyYAML")).encode()).hexdigest()[:16]
+PARSER_VERSION = code_version(__file__, *(version(package) for package in ("huggingface_hub", "markdown-it-py",
+                                                                          "nh3", "PyYAML")))
 FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
 
 

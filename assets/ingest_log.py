@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -12,6 +14,12 @@ import pandas as pd
 from pipelines.resources import utc_now
 
 FAILURE_PREVIEW_CHARS = 2000
+
+
+def code_version(module_file: str, *inputs: str) -> str:
+    """A short hash of an ingest module's source and whatever else its parsed rows depend on (SQL
+    texts, library versions): stored beside incremental rows, so that new code parses everything again."""
+    return hashlib.sha256(Path(module_file).read_bytes() + "\0".join(inputs).encode()).hexdigest()[:16]
 
 
 @dataclass

@@ -9,15 +9,15 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import IngestLog
+from assets.ingest_log import IngestLog, code_version
 from pipelines.clients.hub import HubResource
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
 from warehouse import sql
 
 TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
-PARSER_VERSION = hashlib.sha256(Path(__file__).read_bytes() + "".join(
-    sql(name) for name in ("read_table_files", "benchmark_table_rows", "create_macros")).encode()).hexdigest()[:16]
+PARSER_VERSION = code_version(__file__, *(sql(name) for name in ("read_table_files", "benchmark_table_rows",
+                                                                  "create_macros")))
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
@@ -148,11 +148,11 @@ def _download_archive(snapshot: SnapshotResource, hub: HubResource, log: IngestL
 @dg.asset(group_name="ingest", kinds={"json", "csv", "parquet", "duckdb"})
 def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResource,
                          hub: HubResource) -> dg.MaterializeResult:
-    """Every cell of every benchmark table in the snapshot's `tables/`: one row per (file, task path,
-    dataset, table row, metric) in `raw.table_results`, with the value text as found, and one row per
-    file in `raw.table_files` (size, SHA-256, the failures it gave). Papers with Code `*.json` files
-    and archive `*.parquet` files are flattened in SQL, one file at a time; curated `*.csv` files
-    follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
+    """Every cell of every benchmark table in the snapshot's `tables/` (live mode too): one row per
+    (file, task path, dataset, table row, metric) in `raw.table_results`, with the value text as
+    found, and one row per file in `raw.table_files` (size, SHA-256, the failures it gave). Papers
+    with Code `*.json` files and archive `*.parquet` files are flattened in SQL, one file at a time;
+    curated `*.csv` files follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
     that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
 
     Incremental: a file whose size and hash (and the code that reads it) did not change since it was
@@ -160,14 +160,15 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     the rows of deleted files removed. The result is the same as a full rebuild. Each file is loaded
     in its own transaction: a run killed midway leaves every file's rows either as they were or
     complete, and the next run reads what is left."""
-    root = snapshot.root
-    tables_dir = root / "tables"
+    # The snapshot's own table files are read in both modes (live mode fetches no tables but the
+    # archive, which lands in the cache): each file is named relative to the directory it is in.
+    snapshot_root = Path(snapshot.snapshot_dir)
     log = IngestLog("tables", snapshot.source, lacks=snapshot.lacking("tables"))
-    files = [p for pattern in TABLE_FILES for p in sorted(tables_dir.glob(pattern))]
+    files = [(snapshot_root, p) for pattern in TABLE_FILES for p in sorted((snapshot_root / "tables").glob(pattern))]
     if snapshot.live and snapshot.pwc_archive:
-        files += _download_archive(snapshot, hub, log)
-    paths = {str(p.relative_to(root)): p for p in files}
-    found = pd.DataFrame([(name, p.stat().st_size, _sha256(p)) for name, p in paths.items()],
+        files += [(snapshot.root, p) for p in _download_archive(snapshot, hub, log)]
+    paths = {str(p.relative_to(base)): (base, p) for base, p in files}
+    found = pd.DataFrame([(name, p.stat().st_size, _sha256(p)) for name, (_, p) in paths.items()],
                          columns=["source_file", "bytes", "sha256"]).astype(
                              {"source_file": "string", "bytes": "int64", "sha256": "string"})
     with warehouse.connect() as con:
@@ -190,7 +191,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
             first_failure = len(log.failures)
             con.execute("BEGIN")
             try:
-                _load_table_file(con, warehouse, paths[name], root, log)
+                _load_table_file(con, warehouse, paths[name][1], paths[name][0], log)
             except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
                 con.execute("ROLLBACK")
                 con.execute("BEGIN")

@@ -82,3 +82,17 @@ def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, sh
         assert gets == []                                                      # unchanged: not downloaded again
     finally:
         server.stop()
+
+
+def test_live_mode_reads_the_snapshots_own_table_files(tmp_path, shared):
+    """No client fetches curated or Papers with Code table files: live mode reads them from the
+    snapshot directory, as snapshot mode does."""
+    snap = tmp_path / "snap"
+    (snap / "tables").mkdir(parents=True)
+    (snap / "tables" / "snli.json").write_bytes((shared / "data" / "pwc" / "snli.json").read_bytes())
+    hub = HubResource(endpoint="http://127.0.0.1:9")                          # no archive: never asked
+    live = materialize(tmp_path, "live", SnapshotResource(source="live", snapshot_dir=str(snap),
+                                                          cache_dir=str(tmp_path / "cache")), hub)
+    offline = materialize(tmp_path, "snapshot", SnapshotResource(source="snapshot", snapshot_dir=str(snap),
+                                                                 cache_dir=str(tmp_path / "c2")), hub)
+    assert cells(live) and cells(live) == cells(offline)

@@ -157,8 +157,9 @@ def read_feed(body: bytes) -> FeedInfo:
     an entry the library skips (no <id>, <updated> or <published>) or cannot read (a malformed
     date) is reported in `entry_problems`, and so is a body that is not well-formed XML (the
     library's recovering parser may silently drop its broken part). Entities are never resolved."""
+    parser = etree.XMLParser(recover=True, **_FEED_PARSER)
     try:
-        root = etree.fromstring(body, parser=etree.XMLParser(recover=True, **_FEED_PARSER))
+        root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
         return FeedInfo([], None, [], f"not XML: {exc}")
     if root is None:
@@ -166,10 +167,10 @@ def read_feed(body: bytes) -> FeedInfo:
     if root.tag != ATOM_FEED:
         return FeedInfo([], None, [], f"not an Atom feed (root element {getattr(root, 'tag', None)!r})")
     problems: list[tuple[str | None, str]] = []
-    try:
-        etree.fromstring(body, parser=etree.XMLParser(recover=False, **_FEED_PARSER))
-    except etree.XMLSyntaxError as exc:
-        problems.append((None, f"not well-formed XML (read in recovery mode, entries may be lost): {exc}"))
+    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]  # what recovery passed over
+    if errors:
+        problems.append((None, f"not well-formed XML (read in recovery mode, entries may be lost): "
+                               f"{errors[0].message}, line {errors[0].line}, column {errors[0].column}"))
     feed_time = _feed_datetime(_feed._text(root, "atom:updated"))
     asked: list[str] = []
     for link in root.iterfind("atom:link", _feed._NS):
