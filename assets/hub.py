@@ -28,7 +28,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from markdown_it import MarkdownIt
 
-from assets.ingest_log import IngestLog, code_version
+from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version
 from pipelines.clients.hub import (
     HubResource,
     cache_path,
@@ -38,6 +38,7 @@ from pipelines.clients.hub import (
     repo_id_problem,
 )
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from warehouse import sql
 
 MAX_MODEL_FILE_BYTES = 20_000_000
 MAX_CARD_BYTES = 10_000_000
@@ -431,7 +432,8 @@ def _load_json(path: Path) -> Any:
 # library changes, every card is parsed again.
 PARSER_VERSION = code_version(__file__, *(version(package) for package in ("huggingface_hub", "markdown-it-py",
                                                                           "nh3", "PyYAML")))
-FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
+# What a model info file's row depends on besides its size and modification time.
+MODEL_FILES_PARSER = code_version(__file__, sql("merge_into_hub_model_files"), sql("create_macros"))
 
 
 @dataclass
@@ -549,7 +551,9 @@ def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str
     return list(dict.fromkeys(ids))
 
 
-def model_files(root: Path, ids: list[str], log: IngestLog) -> list[str]:
+def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
+    """The model info files of `ids` that exist and are not too large: filename (absolute),
+    source_file (relative to `root`), requested_id, bytes, mtime_ns."""
     files = []
     for repo_id in ids:
         problem = repo_id_problem(repo_id)
@@ -559,11 +563,15 @@ def model_files(root: Path, ids: list[str], log: IngestLog) -> list[str]:
         path = cache_path(root, "models", repo_id)
         if not path.is_file():
             continue
-        if path.stat().st_size > MAX_MODEL_FILE_BYTES:
+        stat = path.stat()
+        if stat.st_size > MAX_MODEL_FILE_BYTES:
             log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes")
             continue
-        files.append(str(root / "hub" / "models" / f"{repo_id}.json"))
-    return files
+        source_file = f"hub/models/{repo_id}.json"
+        files.append((str(root / source_file), source_file, repo_id, stat.st_size, stat.st_mtime_ns))
+    return pd.DataFrame(files, columns=["filename", "source_file", "requested_id", "bytes", "mtime_ns"]).astype(
+        {"filename": "string", "source_file": "string", "requested_id": "string", "bytes": "int64",
+         "mtime_ns": "int64"})
 
 
 def tracked_dataset_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -605,7 +613,11 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
     """Hub model info: one row per canonical repo id in `raw.hub_models` (key: model_id) and one per
     old or legacy id in `raw.hub_model_aliases` (key: alias). Tracks the catalog's orgs and models and
     every model_id the curated tables name (in snapshot mode with no org or model in the catalog:
-    every file in hub/models). Live mode fetches each model's info into the cache first."""
+    every file in hub/models). Live mode fetches each model's info into the cache first.
+
+    Incremental: `raw.hub_model_files` keeps one row per model info file read (its fields, or why it
+    was refused); a file whose size and modification time are unchanged is not read again, and the
+    rows of files no longer tracked are dropped. The result is the same as reading every file."""
     log = IngestLog("hub", snapshot.source, lacks=snapshot.lacking("hub/models"))
     root = snapshot.root
     extra: dict[str, Any] = {}
@@ -624,26 +636,42 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
         ids = snapshot_model_ids(root, targets, log)
     files = model_files(root, ids, log)
     with warehouse.connect() as con:
-        load_models(con, warehouse, root, files, log)
+        files_read = load_models(con, warehouse, files, log)
         log.records = con.execute("SELECT count(*) FROM raw.hub_models").fetchone()[0]
         aliases = con.execute("SELECT count(*) FROM raw.hub_model_aliases").fetchone()[0]
         preview = _preview(con, f"SELECT model_id, requested_id, sha, params, license, arxiv_ids "
                                 f"FROM raw.hub_models ORDER BY model_id LIMIT {PREVIEW_ROWS}")
         log.save(con)
-    return dg.MaterializeResult(metadata={**log.metadata(), **extra, "files": len(files), "aliases": aliases,
+    return dg.MaterializeResult(metadata={**log.metadata(), **extra, "files": len(files), "files_read": files_read,
+                                          "files_unchanged": len(files) - files_read, "aliases": aliases,
                                           "preview": preview})
 
 
-def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, root: Path, files: list[str],
-                log: IngestLog) -> None:
-    if not files:
-        con.execute("DELETE FROM raw.hub_models")
-        con.execute("DELETE FROM raw.hub_model_aliases")
-        return
-    warehouse.run_sql(con, "hub_models", model_files=files, root=str(root))
-    for source_file, requested_id, reason, payload in con.execute(
-            "SELECT source_file, requested_id, reason, payload FROM hub_model_errors ORDER BY 1").fetchall():
+def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, files: pd.DataFrame,
+                log: IngestLog) -> int:
+    """Bring raw.hub_model_files up to date with `files` (see `model_files`), reading only the files
+    that are new or whose size, modification time or reading code changed, then derive
+    raw.hub_models and raw.hub_model_aliases from it, in one transaction. Returns the files read."""
+    con.register("listed_model_files", files)
+    con.execute("BEGIN")
+    con.execute("DELETE FROM raw.hub_model_files AS f WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM listed_model_files "
+                "AS l WHERE (l.source_file, l.bytes, l.mtime_ns) = (f.source_file, f.bytes, f.mtime_ns))",
+                [MODEL_FILES_PARSER])
+    to_read = con.execute("SELECT DISTINCT * FROM listed_model_files WHERE source_file NOT IN "
+                          "(SELECT source_file FROM raw.hub_model_files) ORDER BY source_file").df()
+    if len(to_read):
+        con.register("model_files_to_read", to_read)
+        warehouse.run_sql(con, "merge_into_hub_model_files", model_files=list(to_read["filename"]),
+                          parser=MODEL_FILES_PARSER)
+        con.unregister("model_files_to_read")
+    warehouse.run_sql(con, "hub_models")
+    con.execute("COMMIT")
+    con.unregister("listed_model_files")
+    for requested_id, reason, payload in con.execute(
+            "SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "
+            "ORDER BY source_file").fetchall():
         log.fail(requested_id, reason, payload)
+    return len(to_read)
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["hub_models"])

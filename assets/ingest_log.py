@@ -14,6 +14,8 @@ import pandas as pd
 from pipelines.resources import utc_now
 
 FAILURE_PREVIEW_CHARS = 2000
+# The type of a list of quarantined records kept beside incremental rows (record_key, reason, payload).
+FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
 
 
 def code_version(module_file: str, *inputs: str) -> str:

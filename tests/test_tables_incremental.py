@@ -153,3 +153,45 @@ def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, sha
     assert hub_content(tmp_path / "incremental") == hub_content(tmp_path / "scratch")
     assert {k: rerun[k] for k in HUB_TOTALS} == {k: scratch[k] for k in HUB_TOTALS}
     assert "Edited upstream." in query(warehouse, "SELECT readme FROM raw.hub_cards WHERE model_id = ?", [XLMR])[0][0]
+
+
+MODEL_TABLES = ["raw.hub_models", "raw.hub_model_aliases", "raw.hub_model_files"]
+
+
+def model_content(state: Path) -> dict[str, list]:
+    warehouse = WarehouseResource(path="", state_dir=str(state))
+    rows = {t: sorted(query(warehouse, f"SELECT * FROM {t}"), key=repr) for t in MODEL_TABLES}
+    rows["failures"] = sorted(query(warehouse, "SELECT record_key, reason, payload FROM raw.ingest_failures "
+                                               "WHERE source = 'hub'"), key=repr)
+    return rows
+
+
+def test_model_info_files_that_did_not_change_are_not_read_again(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    shutil.copytree(BUNDLED_SNAPSHOT / "hub", snap / "hub")
+    models = snap / "hub" / "models"
+    (models / "broken").mkdir()
+    (models / "broken" / "not-json.json").write_text('{"id": "broken/not-json", ')
+    first = ingest(snap, tmp_path / "incremental", HUB_ASSETS[:3])["hub_models"]
+    n_files = first["files"]
+    assert (first["files_read"], first["files_unchanged"]) == (n_files, 0) and first["quarantined"] >= 1
+    before = model_content(tmp_path / "incremental")
+    again = ingest(snap, tmp_path / "incremental", HUB_ASSETS[:3])["hub_models"]
+    assert (again["files_read"], again["files_unchanged"]) == (0, n_files)
+    assert model_content(tmp_path / "incremental") == before                 # refused files stay quarantined
+
+    info = models / f"{XLMR}.json"                                           # a new commit
+    info.write_text(json.dumps({**json.loads(info.read_text()), "sha": "1" * 40, "downloads": 7}))
+    (models / "broken" / "not-json.json").write_text('{"id": "broken/not-json"}')   # repaired upstream
+    removed = next(p for p in sorted(models.glob("*/*.json")) if p != info and "broken" not in str(p))
+    removed.unlink()
+    (models / "fixtures").mkdir()
+    (models / "fixtures" / "new-model.json").write_text(json.dumps({"id": "fixtures/new-model", "sha": "2" * 40}))
+    rerun = ingest(snap, tmp_path / "incremental", HUB_ASSETS[:3])["hub_models"]
+    assert (rerun["files_read"], rerun["files_unchanged"], rerun["files"]) == (3, n_files - 3, n_files)
+    scratch = ingest(snap, tmp_path / "scratch", HUB_ASSETS[:3])["hub_models"]
+    assert model_content(tmp_path / "incremental") == model_content(tmp_path / "scratch")
+    assert (rerun["records"], rerun["quarantined"]) == (scratch["records"], scratch["quarantined"])
+    warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "incremental"))
+    assert query(warehouse, "SELECT sha, downloads FROM raw.hub_models WHERE model_id = ?", [XLMR]) == [("1" * 40, 7)]
+    assert query(warehouse, "SELECT count(*) FROM raw.hub_models WHERE model_id = 'broken/not-json'") == [(1,)]

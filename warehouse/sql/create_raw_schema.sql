@@ -35,6 +35,39 @@ CREATE TABLE IF NOT EXISTS raw.hub_models (
     source_file VARCHAR
 );
 
+-- One row per Hub model info file read (hub/models/<requested id>.json): the fields hub_models
+-- keeps, or why the file was refused. A file whose size and modification time (and the code that
+-- reads it) are unchanged is not read again; raw.hub_models is derived from these rows.
+CREATE TABLE IF NOT EXISTS raw.hub_model_files (
+    source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot or cache root
+    requested_id VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    parser VARCHAR NOT NULL,        -- version of the code that read it (hub_models)
+    reason VARCHAR,                 -- why the file was refused (NULL: read)
+    payload VARCHAR,                -- the start of a refused file
+    model_id VARCHAR,
+    author VARCHAR,
+    sha VARCHAR,
+    last_modified TIMESTAMP,
+    created_at TIMESTAMP,
+    private BOOLEAN,
+    gated VARCHAR,
+    disabled BOOLEAN,
+    downloads BIGINT,
+    likes BIGINT,
+    pipeline_tag VARCHAR,
+    library_name VARCHAR,
+    tags VARCHAR[],
+    license VARCHAR,
+    safetensors_params BIGINT,
+    card_params BIGINT,
+    base_models VARCHAR[],
+    arxiv_ids VARCHAR[],
+    card_data JSON,
+    fetched_at TIMESTAMP            -- the file's modification time
+);
+
 -- One row per model card README (kept for the sha it was fetched at).
 CREATE TABLE IF NOT EXISTS raw.hub_cards (
     model_id VARCHAR PRIMARY KEY,
@@ -120,6 +153,26 @@ CREATE TABLE IF NOT EXISTS raw.arxiv_papers (
     withdrawn BOOLEAN,
     fetched_at TIMESTAMP
 );
+
+-- One row per arXiv feed file read (arxiv/*.xml, an API response body): when it was fetched, which
+-- ids it asked for and what it refused. A feed whose size and modification time (and the code that
+-- reads it) are unchanged is not parsed again; raw.arxiv_papers is derived from its entries.
+CREATE TABLE IF NOT EXISTS raw.arxiv_feed_files (
+    source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot or cache root
+    bytes BIGINT NOT NULL,
+    mtime_ns BIGINT NOT NULL,
+    parser VARCHAR NOT NULL,        -- version of the code that parsed it (arxiv_papers)
+    refused BOOLEAN NOT NULL,       -- the whole feed was refused (error feed, not Atom, too large)
+    fetched_at TIMESTAMP NOT NULL,  -- the feed's own time, else the file's
+    asked VARCHAR[] NOT NULL,       -- the ids it asked for (id_list of its query), without version
+    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- its rows in raw.ingest_failures
+    read_at TIMESTAMP NOT NULL
+);
+
+-- One row per paper entry of a feed in raw.arxiv_feed_files (key: source_file, position, the
+-- entry's place in its feed), with the columns of raw.arxiv_papers: a paper in several feeds has several.
+CREATE TABLE IF NOT EXISTS raw.arxiv_feed_entries AS
+SELECT NULL::VARCHAR AS source_file, NULL::INTEGER AS position, * FROM raw.arxiv_papers WITH NO DATA;
 
 -- arXiv ids referenced by a source that the API does not know.
 CREATE TABLE IF NOT EXISTS raw.arxiv_missing (
