@@ -5,8 +5,9 @@ table row (`paper_url` / `source_url` on arxiv.org, abs or pdf, any version) and
 (`kind = 'paper'`), collected by `warehouse/sql/arxiv_references.sql` and normalised by
 `normalize_arxiv_id`. A reference that cannot be read as an arXiv id is quarantined with its text.
 
-Both modes parse every `arxiv/*.xml` of `snapshot.root` (Atom feeds as the arXiv API returns them)
-with the library's own parser into `raw.arxiv_papers`, keeping the newest version of a paper seen
+Both modes read every `arxiv/*.xml` of `snapshot.root` (Atom feeds as the arXiv API returns them)
+with the library's own parser into `raw.arxiv_papers`, parsing only feeds that are new or changed
+since the last run (`raw.arxiv_feed_files` and `raw.arxiv_feed_entries` keep what each feed held), keeping the newest version of a paper seen
 in several feeds (then the newest `updated`, then the newest feed). Error feeds and bodies that are
 not Atom are quarantined. A referenced id that a feed asked for (the feed's own query link, or our
 fetch state) but that came back without an entry is recorded in `raw.arxiv_missing`; a referenced
@@ -41,13 +42,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+import inspect
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import arxiv as arxiv_lib
 import dagster as dg
+import duckdb
 import pandas as pd
 
-from assets.ingest_log import IngestLog
+from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version
 from pipelines.clients.arxiv import (
     ArxivResource,
     FetchedFeed,
@@ -116,9 +120,11 @@ def collect_references(rows: list[tuple[str, str, str, int]], log: IngestLog) ->
 
 @dataclass
 class FeedScan:
-    papers: dict[str, dict] = field(default_factory=dict)       # arxiv_id -> row of raw.arxiv_papers
+    versions: dict[str, int | None] = field(default_factory=dict)  # arxiv_id -> latest version held
     asked: dict[str, datetime] = field(default_factory=dict)     # arxiv_id -> last time a feed asked for it
-    feeds: int = 0
+    feeds: int = 0                                               # feeds read (not refused)
+    parsed: int = 0                                              # feeds parsed by this scan (new or changed)
+    failures: list[tuple[str, str, str | None]] = field(default_factory=list)  # of every feed
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -152,51 +158,131 @@ def paper_row(result: arxiv_lib.Result, fetched_at: datetime) -> dict | None:
     }
 
 
-def _newer(row: dict, other: dict) -> bool:
-    def rank(r: dict) -> tuple:
-        return (r["version"] or 0, r["updated"] or datetime.min, r["fetched_at"], r["_file"])
-    return rank(row) > rank(other)
+@dataclass
+class FeedFile:
+    """What one feed file holds: a row of raw.arxiv_feed_files and its entries."""
+
+    source_file: str
+    bytes: int
+    mtime_ns: int
+    refused: bool = False
+    fetched_at: datetime | None = None
+    asked: list[str] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+
+    def fail(self, record_key: str, reason: str, payload: str | None) -> None:
+        self.failures.append({"record_key": record_key, "reason": reason, "payload": payload})
 
 
-def scan_feeds(root: Path, log: IngestLog | None) -> FeedScan:
-    """Parse every `arxiv/*.xml` under `root`; problems go to `log` (None: ignore them)."""
-    scan = FeedScan()
-    for path in sorted((root / "arxiv").glob("*.xml")):
-        relative = str(path.relative_to(root))
-        size = path.stat().st_size
-        if size > MAX_FEED_BYTES:
-            if log:
-                log.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes")
+def read_feed_file(path: Path, relative: str) -> FeedFile:
+    """Parse one feed file with the library's parser (`read_feed`); never raises on content."""
+    stat = path.stat()
+    feed = FeedFile(relative, stat.st_size, stat.st_mtime_ns)
+    feed.fetched_at = datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    if stat.st_size > MAX_FEED_BYTES:
+        feed.refused = True
+        feed.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes", None)
+        return feed
+    body = path.read_bytes()
+    info = read_feed(body)
+    if info.problem:
+        feed.refused = True
+        feed.fail(relative, info.problem, body[:500].decode("utf-8", "replace"))
+        return feed
+    for key, reason in info.entry_problems:
+        feed.fail(relative if key is None else f"{relative}|{key}", reason, key)
+    feed.fetched_at = _naive_utc(info.feed_time) or feed.fetched_at
+    feed.asked = list(dict.fromkeys(parsed[0] for parsed in map(normalize_arxiv_id, info.asked_ids) if parsed))
+    for position, result in enumerate(info.results):
+        row = paper_row(result, feed.fetched_at)
+        if row is None:
+            feed.fail(f"{relative}|{result.entry_id}", "entry id is not an arXiv id", result.entry_id)
             continue
-        body = path.read_bytes()
-        info = read_feed(body)
-        if info.problem:
-            if log:
-                log.fail(relative, info.problem, body[:500].decode("utf-8", "replace"))
-            continue
-        scan.feeds += 1
-        if log:
-            for key, reason in info.entry_problems:
-                log.fail(relative if key is None else f"{relative}|{key}", reason, key)
-        fetched_at = _naive_utc(info.feed_time) or datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(
-            tzinfo=None, microsecond=0)
-        for asked in info.asked_ids:
-            parsed = normalize_arxiv_id(asked)
-            if parsed and fetched_at > scan.asked.get(parsed[0], datetime.min):
-                scan.asked[parsed[0]] = fetched_at
-        for result in info.results:
-            row = paper_row(result, fetched_at)
-            if row is None:
-                if log:
-                    log.fail(f"{relative}|{result.entry_id}", "entry id is not an arXiv id", result.entry_id)
-                continue
-            row["_file"] = relative
-            if fetched_at > scan.asked.get(row["arxiv_id"], datetime.min):
-                scan.asked[row["arxiv_id"]] = fetched_at
-            held = scan.papers.get(row["arxiv_id"])
-            if held is None or _newer(row, held):
-                scan.papers[row["arxiv_id"]] = row
+        feed.entries.append({"source_file": relative, "position": position, **row})
+    return feed
+
+
+# What a feed's rows depend on besides its bytes: this module, the feed reader and the parsing libraries.
+FEED_PARSER = code_version(__file__, Path(inspect.getfile(read_feed)).read_text(), package_version("arxiv"),
+                           package_version("lxml"))
+FEED_ENTRY_COLUMNS = ["source_file", "position", "arxiv_id", "version", "title", "authors", "summary", "published",
+                      "updated", "primary_category", "categories", "doi", "journal_ref", "comment", "links",
+                      "withdrawn", "fetched_at"]
+
+
+def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None:
+    files = pd.DataFrame([(f.source_file, f.bytes, f.mtime_ns, f.refused, f.fetched_at, json.dumps(f.asked),
+                           json.dumps(f.failures)) for f in feeds],
+                         columns=["source_file", "bytes", "mtime_ns", "refused", "fetched_at", "asked", "failures"])
+    entries = pd.DataFrame([e for f in feeds for e in f.entries], columns=FEED_ENTRY_COLUMNS)
+    con.register("read_feed_files", files)
+    con.register("read_feed_entries", entries)
+    con.execute(
+        f"""
+        INSERT INTO raw.arxiv_feed_files
+        SELECT source_file, bytes, mtime_ns, ?, refused, fetched_at::TIMESTAMP, asked::JSON::VARCHAR[],
+               failures::JSON::{FAILURE_TYPE}, ?
+        FROM read_feed_files
+        """, [FEED_PARSER, utc_now()])
+    con.execute(
+        """
+        INSERT INTO raw.arxiv_feed_entries
+        SELECT source_file, position, arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary,
+               published::TIMESTAMP, updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref,
+               comment, links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
+        FROM read_feed_entries
+        """)
+    con.unregister("read_feed_files")
+    con.unregister("read_feed_entries")
+
+
+def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
+    """Bring raw.arxiv_feed_files and raw.arxiv_feed_entries up to date with every `arxiv/*.xml`
+    under `root` (parsing only feeds that are new or whose size, modification time or parsing code
+    changed; dropping those of deleted feeds), then report what all feeds hold together."""
+    listed = pd.DataFrame([(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                           for p in sorted((root / "arxiv").glob("*.xml"))],
+                          columns=["source_file", "bytes", "mtime_ns"]).astype(
+                              {"source_file": "string", "bytes": "int64", "mtime_ns": "int64"})
+    con.register("listed_feed_files", listed)
+    con.execute("BEGIN")
+    con.execute("DELETE FROM raw.arxiv_feed_files AS f WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM listed_feed_files "
+                "AS l WHERE (l.source_file, l.bytes, l.mtime_ns) = (f.source_file, f.bytes, f.mtime_ns))",
+                [FEED_PARSER])
+    con.execute("DELETE FROM raw.arxiv_feed_entries WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files)")
+    to_read = [name for (name,) in con.execute(
+        "SELECT source_file FROM listed_feed_files WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files) "
+        "ORDER BY 1").fetchall()]
+    feeds = [read_feed_file(root / name, name) for name in to_read]
+    if feeds:
+        _insert_feeds(con, feeds)
+    con.execute("COMMIT")
+    con.unregister("listed_feed_files")
+    scan = FeedScan(parsed=len(feeds))
+    scan.feeds = con.execute("SELECT count(*) FILTER (NOT refused) FROM raw.arxiv_feed_files").fetchall()[0][0]
+    scan.failures = con.execute("SELECT f.record_key, f.reason, f.payload FROM raw.arxiv_feed_files, "
+                                "unnest(failures) AS u(f) ORDER BY source_file").fetchall()
+    scan.versions = dict(con.execute(f"SELECT arxiv_id, version FROM ({LATEST_ENTRIES})").fetchall())
+    scan.asked = dict(con.execute(
+        """
+        SELECT arxiv_id, max(fetched_at) FROM (
+            SELECT unnest(asked) AS arxiv_id, fetched_at FROM raw.arxiv_feed_files WHERE NOT refused
+            UNION ALL
+            SELECT arxiv_id, fetched_at FROM raw.arxiv_feed_entries)
+        GROUP BY arxiv_id
+        """).fetchall())
     return scan
+
+
+# The newest version of each paper over all feeds (then the newest `updated`, then the newest feed,
+# then the first entry of that feed): one row per arxiv_id of raw.arxiv_feed_entries.
+LATEST_ENTRIES = """
+    SELECT * FROM raw.arxiv_feed_entries
+    QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
+                               coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
+                               position) = 1
+"""
 
 
 # --- the incremental plan ----------------------------------------------------------------------
@@ -270,17 +356,16 @@ def _feed_file(feed: FetchedFeed, page: int) -> str:
     return f"{feed.fetched_at.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}_{digest}_{page}.xml"
 
 
-def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int | None], log: IngestLog,
-               now: datetime) -> dict[str, int]:
-    """Fill `<cache_root>/arxiv/` with tonight's feeds; returns the plan's reason counts."""
+def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int | None], known: FeedScan,
+               log: IngestLog, now: datetime) -> dict[str, int]:
+    """Fill `<cache_root>/arxiv/` with tonight's feeds, given what the feeds already there hold
+    (`known`); returns the plan's reason counts."""
     feeds_dir = cache_root / "arxiv"
     feeds_dir.mkdir(parents=True, exist_ok=True)
     state_path = feeds_dir / STATE_FILE
     state = FetchState.load(state_path)
-    known = scan_feeds(cache_root, None)
     last_checked = last_asked(known, state)
-    held = {arxiv_id: row["version"] for arxiv_id, row in known.papers.items()}
-    plan = plan_fetch(references, held, last_checked, state.claims, now.date(), arxiv.recheck_days,
+    plan = plan_fetch(references, known.versions, last_checked, state.claims, now.date(), arxiv.recheck_days,
                       skip=set(state.rejected))
     run_stamp = now.replace(tzinfo=None).isoformat()
     pages: Counter = Counter()
@@ -337,21 +422,24 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
 
     plan: dict[str, int] = {}
     if snapshot.live:
-        plan = fetch_live(arxiv, snapshot.root, refs.versions, log, now)
+        with warehouse.connect() as con:
+            known = scan_feeds(con, snapshot.root)
+        plan = fetch_live(arxiv, snapshot.root, refs.versions, known, log, now)
+    with warehouse.connect() as con:
+        scan = scan_feeds(con, snapshot.root)
+    log.failures += scan.failures
     state = FetchState.load(snapshot.root / "arxiv" / STATE_FILE) if snapshot.live else FetchState()
     rejected = state.rejected
-
-    scan = scan_feeds(snapshot.root, log)
     asked = last_asked(scan, state)
 
     missing_rows = []
     unfetched = 0
     for arxiv_id, cited in sorted(refs.versions.items()):
-        paper = scan.papers.get(arxiv_id)
-        if paper is not None:
-            if cited is not None and paper["version"] is not None and cited > paper["version"]:
+        if arxiv_id in scan.versions:
+            held = scan.versions[arxiv_id]
+            if cited is not None and held is not None and cited > held:
                 log.fail(f"paper|{arxiv_id}v{cited}", f"cited version v{cited} unknown to arXiv "
-                         f"(latest v{paper['version']})", f"{arxiv_id}v{cited}")
+                         f"(latest v{held})", f"{arxiv_id}v{cited}")
             continue
         if arxiv_id in rejected:
             log.fail(f"paper|{arxiv_id}", f"refused by arXiv: {rejected[arxiv_id]}", arxiv_id)
@@ -361,40 +449,29 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
             unfetched += 1
             log.fail(f"paper|{arxiv_id}", "not fetched: no arXiv feed covers this id", arxiv_id)
 
-    papers = pd.DataFrame([{k: row[k] for k in PAPER_COLUMNS} for row in scan.papers.values()],
-                          columns=PAPER_COLUMNS)
     missing = pd.DataFrame(missing_rows, columns=["arxiv_id", "reason", "seen_at"])
-    log.records = len(papers)
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
-        con.register("fetched_papers", papers)
         con.register("missing_papers", missing)
         con.execute("BEGIN")
         con.execute("DELETE FROM raw.arxiv_papers")
-        con.execute(
-            """
-            INSERT INTO raw.arxiv_papers
-            SELECT arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary, published::TIMESTAMP,
-                   updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref, comment,
-                   links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
-            FROM fetched_papers
-            """
-        )
+        con.execute(f"INSERT INTO raw.arxiv_papers SELECT {', '.join(PAPER_COLUMNS)} FROM ({LATEST_ENTRIES})")
         con.execute("DELETE FROM raw.arxiv_missing")
         con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing_papers")
+        log.records, withdrawn = con.execute("SELECT count(*), count(*) FILTER (withdrawn) FROM raw.arxiv_papers").fetchall()[0]
         log.save(con)
         con.execute("COMMIT")
-    withdrawn = int(papers["withdrawn"].sum()) if len(papers) else 0
     return dg.MaterializeResult(
         metadata={
             **log.metadata(),
-            "papers": dg.MetadataValue.int(len(papers)),
+            "papers": dg.MetadataValue.int(log.records),
             "missing": dg.MetadataValue.int(len(missing)),
             "withdrawn": dg.MetadataValue.int(withdrawn),
             "referenced_ids": dg.MetadataValue.int(len(refs.versions)),
             "references_by_source": dg.MetadataValue.json(dict(refs.by_source)),
             "not_fetched": dg.MetadataValue.int(unfetched),
-            "feeds_parsed": dg.MetadataValue.int(scan.feeds),
+            "feeds_read": dg.MetadataValue.int(scan.feeds),
+            "feeds_parsed": dg.MetadataValue.int(scan.parsed),
             "fetch_plan": dg.MetadataValue.json(plan),
             "recheck_days": dg.MetadataValue.int(arxiv.recheck_days),
         }

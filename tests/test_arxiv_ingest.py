@@ -320,6 +320,50 @@ def test_snapshot_mode_parses_feeds_keeps_newest_version_and_quarantines_bad_fee
     assert rows(res, "SELECT * FROM raw.arxiv_papers ORDER BY ALL") == before
 
 
+ARXIV_TABLES = ["raw.arxiv_papers", "raw.arxiv_missing", "raw.arxiv_feed_entries",
+                "raw.arxiv_feed_files EXCLUDE (read_at)"]
+
+
+def arxiv_content(res: dict) -> dict[str, list]:
+    content = {t: rows(res, f"SELECT * {t.removeprefix(t.split()[0])} FROM {t.split()[0]} ORDER BY ALL")
+               for t in ARXIV_TABLES}
+    content["failures"] = rows(res, "SELECT record_key, reason, payload FROM raw.ingest_failures "
+                                    "WHERE source = 'arxiv' ORDER BY ALL")
+    return content
+
+
+def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
+    snap = tmp_path / "snap" / "arxiv"
+    snap.mkdir(parents=True)
+    for name in ("id_0000.0000_s0_m100_8b51d9633a68.xml", "id_abc_s0_m100_b79c8dcf6bc3.xml",
+                 "q_testing_s0_m100_cfe7536492ca.xml"):
+        shutil.copy(RECORDED / name, snap / name)
+    shutil.copy(FIXTURES / "multi_version.xml", snap / "multi.xml")
+    (snap / "garbage.xml").write_bytes(b"\x00\x01 not xml")
+    res = resources(tmp_path, client(server), source="snapshot")
+    refs = {"m": ["1911.02116", "0000.0000", "astro-ph/0601001"]}
+    seed(res, hub=refs)
+    first = run(res)
+    assert (first["feeds_parsed"].value, first["feeds_read"].value) == (5, 3)
+    before = arxiv_content(res)
+    again = run(res)
+    assert (again["feeds_parsed"].value, again["feeds_read"].value) == (0, 3)
+    assert arxiv_content(res) == before                         # refused feeds stay quarantined
+
+    (snap / "multi.xml").unlink()
+    shutil.copy(RECORDED / "id_astro-ph_0601001_s0_m100_3150dca9dc76.xml", snap / "garbage.xml")   # repaired
+    shutil.copy(FIXTURES / "withdrawn.xml", snap / "withdrawn.xml")
+    rerun = run(res)
+    assert (rerun["feeds_parsed"].value, rerun["feeds_read"].value) == (2, 4)
+    assert rows(res, "SELECT version FROM raw.arxiv_papers WHERE arxiv_id = '1911.02116'") == []   # its feed went
+    assert ("paper|1911.02116", "not fetched: no arXiv feed covers this id", "1911.02116") in arxiv_content(res)["failures"]
+    assert rows(res, "SELECT withdrawn FROM raw.arxiv_papers WHERE arxiv_id = 'astro-ph/0601001'") == [(False,)]
+    scratch = resources(tmp_path / "scratch", client(server), source="snapshot", snapshot_dir=tmp_path / "snap")
+    seed(scratch, hub=refs)
+    run(scratch)
+    assert arxiv_content(res) == arxiv_content(scratch)
+
+
 def test_snapshot_empty_feed_for_an_asked_id_records_it_missing(tmp_path, shared, server):
     snap = tmp_path / "snap" / "arxiv"
     snap.mkdir(parents=True)
