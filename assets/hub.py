@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -551,19 +552,46 @@ def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str
     return list(dict.fromkeys(ids))
 
 
+def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
+    """The stat of every regular `hub/models/[org/]<name>.json` under `root`, by requested id, from
+    one directory listing per folder (a stat per tracked id costs seconds at 100,000 models). An
+    entry that is, or sits in, a symbolic link is kept only when it resolves inside `hub/models`."""
+    found: dict[str, os.stat_result] = {}
+
+    def scan(folder: Path, prefix: str, linked: bool) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if prefix == "" and entry.is_dir():
+                scan(Path(entry.path), f"{entry.name}/", entry.is_symlink())
+            elif entry.name.endswith(".json") and entry.is_file():
+                repo_id = prefix + entry.name[: -len(".json")]
+                if linked or entry.is_symlink():
+                    try:
+                        cache_path(root, "models", repo_id)
+                    except ValueError:
+                        continue
+                found[repo_id] = entry.stat()
+
+    scan(root / "hub" / "models", "", False)
+    return found
+
+
 def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
     """The model info files of `ids` that exist and are not too large: filename (absolute),
     source_file (relative to `root`), requested_id, bytes, mtime_ns."""
+    stats = _model_file_stats(root)
     files = []
     for repo_id in ids:
         problem = repo_id_problem(repo_id)
         if problem:
             log.fail(str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}")
             continue
-        path = cache_path(root, "models", repo_id)
-        if not path.is_file():
+        stat = stats.get(repo_id)
+        if stat is None:
             continue
-        stat = path.stat()
         if stat.st_size > MAX_MODEL_FILE_BYTES:
             log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes")
             continue
@@ -665,6 +693,8 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
                           parser=MODEL_FILES_PARSER)
         con.unregister("model_files_to_read")
     warehouse.run_sql(con, "hub_models")
+    warehouse.replace_rows(con, "raw.hub_models", "model_id", "FROM hub_models_rows")
+    warehouse.replace_rows(con, "raw.hub_model_aliases", "alias", "FROM hub_model_aliases_rows")
     con.execute("COMMIT")
     con.unregister("listed_model_files")
     for requested_id, reason, payload in con.execute(

@@ -195,3 +195,17 @@ def test_model_info_files_that_did_not_change_are_not_read_again(tmp_path: Path)
     warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "incremental"))
     assert query(warehouse, "SELECT sha, downloads FROM raw.hub_models WHERE model_id = ?", [XLMR]) == [("1" * 40, 7)]
     assert query(warehouse, "SELECT count(*) FROM raw.hub_models WHERE model_id = 'broken/not-json'") == [(1,)]
+
+
+def test_model_info_file_linked_outside_the_snapshot_is_not_read(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    (snap / "hub" / "models" / "org").mkdir(parents=True)
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"id": "org/leak", "sha": "private"}')
+    (snap / "hub" / "models" / "org" / "leak.json").symlink_to(secret)
+    (snap / "hub" / "models" / "org" / "real.json").write_text('{"id": "org/real", "sha": "a"}')
+    (snap / "hub" / "models" / "org" / "alias.json").symlink_to(snap / "hub" / "models" / "org" / "real.json")
+    meta = ingest(snap, tmp_path / "state", HUB_ASSETS[:3])["hub_models"]
+    assert meta["files"] == 2
+    warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "state"))
+    assert query(warehouse, "SELECT requested_id FROM raw.hub_model_files ORDER BY 1") == [("org/alias",), ("org/real",)]
