@@ -454,8 +454,8 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
         warehouse.run_sql(con, "create_raw_schema")
         con.register("missing_papers", missing)
         con.execute("BEGIN")
-        con.execute("DELETE FROM raw.arxiv_papers")
-        con.execute(f"INSERT INTO raw.arxiv_papers SELECT {', '.join(PAPER_COLUMNS)} FROM ({LATEST_ENTRIES})")
+        warehouse.replace_rows(con, "raw.arxiv_papers", "arxiv_id",
+                               f"SELECT {', '.join(PAPER_COLUMNS)} FROM ({LATEST_ENTRIES})")
         con.execute("DELETE FROM raw.arxiv_missing")
         con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing_papers")
         log.records, withdrawn = con.execute("SELECT count(*), count(*) FILTER (withdrawn) FROM raw.arxiv_papers").fetchall()[0]

@@ -64,6 +64,16 @@ class WarehouseResource(dg.ConfigurableResource):
             con.execute(f"SET VARIABLE {key} = ?", [value])
         con.execute(sql(name))
 
+    @staticmethod
+    def replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: str, query: str) -> None:
+        """Make `table` hold exactly the rows of `query` (unique in `key`), writing only the rows that
+        differ: an unchanged row costs no write, so a run that changed little commits little."""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE replacing_rows AS {query}")
+        con.execute(f"DELETE FROM {table} WHERE {key} IN "
+                    f"(SELECT {key} FROM (FROM {table} EXCEPT FROM replacing_rows))")
+        con.execute(f"INSERT INTO {table} FROM replacing_rows WHERE {key} NOT IN (SELECT {key} FROM {table})")
+        con.execute("DROP TABLE replacing_rows")
+
     def publish(self, tables: list[str], view_sql: list[str]) -> Path:
         """Copy `tables` and the views into a new file and atomically replace the published one."""
         target = self.published_path

@@ -1,8 +1,8 @@
--- hub_models: raw.hub_models (one row per canonical Hub model id) and raw.hub_model_aliases (one
--- row per other id a file was fetched under) from the model info files read into
--- raw.hub_model_files (merge_into_hub_model_files) that were not refused.
-DELETE FROM raw.hub_models;
-INSERT INTO raw.hub_models
+-- hub_models: the rows of raw.hub_models (one per canonical Hub model id) into hub_models_rows and
+-- of raw.hub_model_aliases (one per other id a file was fetched under) into hub_model_aliases_rows,
+-- from the model info files read into raw.hub_model_files (merge_into_hub_model_files) that were
+-- not refused. The asset writes the rows that changed.
+CREATE OR REPLACE TEMP TABLE hub_models_rows AS
 SELECT model_id, requested_id, author, sha, last_modified, created_at, private, gated, disabled, downloads,
        likes, pipeline_tag, library_name, tags, license,
        coalesce(safetensors_params, card_params) AS params,
@@ -14,9 +14,8 @@ WHERE reason IS NULL
 QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY requested_id = model_id DESC, fetched_at DESC,
                                                            requested_id) = 1;
 
-DELETE FROM raw.hub_model_aliases;
-INSERT INTO raw.hub_model_aliases
-SELECT requested_id, any_value(model_id ORDER BY fetched_at DESC),
+CREATE OR REPLACE TEMP TABLE hub_model_aliases_rows AS
+SELECT requested_id AS alias, any_value(model_id ORDER BY fetched_at DESC),
        any_value(CASE WHEN lower(requested_id) = lower(model_id) THEN 'same id, other case'
                       WHEN requested_id NOT LIKE '%/%' THEN 'legacy id without org'
                       ELSE 'renamed on the Hub' END ORDER BY fetched_at DESC)
