@@ -13,12 +13,16 @@ WITH synonyms AS (
     SELECT name_key(alias) AS alias_key, benchmark_id, name, task
     FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv', all_varchar = true)
 ), table_refs AS (
-    SELECT DISTINCT 'tables' AS source, dataset, subdataset, task, task_path, area AS area_hint,
-           arxiv_id_of(paper_url) AS arxiv_id
-    FROM raw.table_results WHERE dataset IS NOT NULL
+    -- the papers of a way of naming are gathered in a list: a few thousand names, not one row per paper
+    SELECT 'tables' AS source, dataset, subdataset, task, task_path, area_hint,
+           list_sort(list(DISTINCT arxiv_id_of(paper_url)) FILTER (WHERE arxiv_id_of(paper_url) IS NOT NULL))
+               AS arxiv_ids
+    FROM (SELECT DISTINCT dataset, subdataset, task, task_path, area AS area_hint, paper_url
+          FROM raw.table_results WHERE dataset IS NOT NULL)
+    GROUP BY ALL
 ), hub_refs AS (
     SELECT DISTINCT 'hub', coalesce(dataset_type, dataset_name), dataset_config, coalesce(task_name, task_type),
-           [coalesce(task_name, task_type)], NULL, NULL
+           [coalesce(task_name, task_type)], NULL, []::VARCHAR[]
     FROM raw.hub_eval_results WHERE coalesce(dataset_type, dataset_name) IS NOT NULL
 ), refs AS (
     SELECT r.* REPLACE (coalesce(s.task, r.task) AS task), r.task AS raw_task
@@ -26,7 +30,7 @@ WITH synonyms AS (
     LEFT JOIN synonyms AS s ON s.synonym_key = name_key(r.task)
 )
 SELECT r.source, r.dataset, r.subdataset, r.raw_task AS task, r.task AS canonical_task, r.task_path,
-       r.area_hint, r.arxiv_id,
+       r.area_hint, r.arxiv_ids,
        coalesce(a.benchmark_id,
                 slug(r.dataset || coalesce(' ' || r.subdataset, '')) || '.' || coalesce(slug(r.task), 'unknown-task'))
            AS benchmark_id,
@@ -43,28 +47,36 @@ WITH task_areas AS (
 ), category_areas AS (
     SELECT category, area
     FROM read_csv(getvariable('reference_dir') || '/arxiv_category_areas.csv', all_varchar = true)
-), ref_areas AS (
+), table_areas AS (
     SELECT b.*,
            coalesce(
                (SELECT t.area FROM task_areas AS t WHERE t.task_key = name_key(b.benchmark_task)),
                (SELECT t.area FROM task_areas AS t, unnest(b.task_path) AS p(step)
                  WHERE t.task_key = name_key(p.step) LIMIT 1),
                (SELECT t.area FROM task_areas AS t WHERE t.task_key = name_key(b.area_hint))
-           ) AS table_area,
-           c.area AS paper_area
+           ) AS table_area
     FROM benchmark_refs AS b
-    LEFT JOIN raw.arxiv_papers AS p ON p.arxiv_id = b.arxiv_id
-    LEFT JOIN category_areas AS c ON c.category = p.primary_category
+), paper_areas AS (
+    -- one row per (way of naming, cited paper) with the area of the paper's arXiv category
+    SELECT b.benchmark_id, c.area AS paper_area
+    FROM benchmark_refs AS b, unnest(b.arxiv_ids) AS u(arxiv_id)
+    JOIN raw.arxiv_papers AS p ON p.arxiv_id = u.arxiv_id
+    JOIN category_areas AS c ON c.category = p.primary_category
+), by_paper AS (
+    -- the area most of its papers have (a tie goes to the first area by name: mode() picks any)
+    SELECT benchmark_id, paper_area FROM paper_areas GROUP BY benchmark_id, paper_area
+    QUALIFY row_number() OVER (PARTITION BY benchmark_id ORDER BY count(*) DESC, paper_area) = 1
 )
 SELECT benchmark_id,
        any_value(benchmark_name ORDER BY source DESC, benchmark_name) AS name,
-       coalesce(min(table_area), mode(paper_area), 'Other') AS area,
+       coalesce(min(table_area), any_value(p.paper_area), 'Other') AS area,
        any_value(benchmark_task ORDER BY source DESC, benchmark_task) AS task,
        CASE WHEN min(table_area) IS NOT NULL THEN 'task'
-            WHEN count(paper_area) > 0 THEN 'arxiv category'
+            WHEN any_value(p.paper_area) IS NOT NULL THEN 'arxiv category'
             ELSE 'none' END AS area_source,
        list(DISTINCT source ORDER BY source) AS sources
-FROM ref_areas
+FROM table_areas
+LEFT JOIN by_paper AS p USING (benchmark_id)
 GROUP BY benchmark_id;
 
 CREATE OR REPLACE TABLE benchmark_aliases AS
