@@ -19,9 +19,10 @@ WITH aliases AS (
 ), legacy AS (
     SELECT alias, model_id FROM raw.hub_model_aliases
 ), names AS (
-    SELECT DISTINCT model_name, model_id AS given_id,
+    SELECT DISTINCT model_name, given_id,
            coalesce(arxiv_id_of(paper_url), nullif(slug(paper_title), ''), 'unknown') AS paper_key
-    FROM raw.table_results WHERE model_name IS NOT NULL AND model_name <> ''
+    FROM (SELECT DISTINCT model_name, model_id AS given_id, paper_url, paper_title    -- parsed once each
+          FROM raw.table_results WHERE model_name IS NOT NULL AND model_name <> '')
 )
 SELECT n.model_name, n.given_id, n.paper_key,
        coalesce(l.model_id, n.given_id, a.model_id, c.model_id, h.model_id,

@@ -5,16 +5,25 @@
 CREATE OR REPLACE TEMP TABLE benchmark_keys AS
 SELECT DISTINCT source, dataset, subdataset, task, benchmark_id FROM benchmark_refs;
 
+-- the arXiv id in each distinct URL, read once (a few thousand URLs, not a million cells)
+CREATE OR REPLACE TEMP TABLE url_arxiv_ids AS
+SELECT url, arxiv_id_of(url) AS arxiv_id
+FROM (SELECT paper_url AS url FROM raw.table_results UNION SELECT source_url FROM raw.table_results
+      UNION SELECT source_url FROM raw.hub_eval_results)
+WHERE url IS NOT NULL;
+
 CREATE OR REPLACE TEMP TABLE result_candidates AS
 WITH table_rows AS (
     SELECT CASE t.source_format WHEN 'curated-csv' THEN 'curated-table' ELSE 'pwc-table' END AS source,
            t.record_key, t.source_file, r.model_id, t.model_name AS model_name_raw, k.benchmark_id,
            mn.metric, t.metric_raw, coalesce(t.split, mn.split) AS split, coalesce(t.setting, '') AS setting,
            t.value_raw, 'table' AS scale_origin,
-           coalesce(arxiv_id_of(t.paper_url), arxiv_id_of(t.source_url)) AS arxiv_id,
+           coalesce(pu.arxiv_id, su.arxiv_id) AS arxiv_id,
            coalesce(t.source_url, t.paper_url) AS source_url, t.result_date, t.uses_additional_data,
            false AS hub_verified, NULL AS verify_token, t.task_path
     FROM raw.table_results AS t
+    LEFT JOIN url_arxiv_ids AS pu ON pu.url = t.paper_url
+    LEFT JOIN url_arxiv_ids AS su ON su.url = t.source_url
     LEFT JOIN metric_names AS mn
       ON mn.source = 'tables' AND mn.raw_name = t.metric_raw AND mn.dataset IS NOT DISTINCT FROM t.dataset
     LEFT JOIN benchmark_keys AS k
@@ -22,19 +31,20 @@ WITH table_rows AS (
      AND k.task IS NOT DISTINCT FROM t.task
     LEFT JOIN model_resolution AS r
       ON r.model_name = t.model_name AND r.given_id IS NOT DISTINCT FROM t.model_id
-     AND r.paper_key = coalesce(arxiv_id_of(t.paper_url), nullif(slug(t.paper_title), ''), 'unknown')
+     AND r.paper_key = coalesce(pu.arxiv_id, nullif(slug(t.paper_title), ''), 'unknown')
 ), hub_rows AS (
     SELECT 'hub-' || e.format AS source, e.record_key, NULL AS source_file,
            coalesce(a.model_id, e.model_id) AS model_id, e.model_id AS model_name_raw, k.benchmark_id,
            mn.metric, coalesce(e.metric_type, e.metric_name) AS metric_raw,
            coalesce(lower(e.dataset_split), sp.split) AS split, '' AS setting,
            e.value_raw, 'hub' AS scale_origin,
-           arxiv_id_of(e.source_url) AS arxiv_id,
+           su.arxiv_id,
            coalesce(e.source_url, 'https://huggingface.co/' || e.model_id) AS source_url,
            coalesce(e.result_date, m.last_modified::DATE) AS result_date, false AS uses_additional_data,
            coalesce(e.verified, false) OR e.verify_token IS NOT NULL AS hub_verified, e.verify_token,
            [coalesce(e.task_name, e.task_type)] AS task_path
     FROM raw.hub_eval_results AS e
+    LEFT JOIN url_arxiv_ids AS su ON su.url = e.source_url
     LEFT JOIN raw.hub_model_aliases AS a ON a.alias = e.model_id
     LEFT JOIN raw.hub_models AS m ON m.model_id = coalesce(a.model_id, e.model_id)
     LEFT JOIN metric_names AS mn
