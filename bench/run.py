@@ -422,6 +422,64 @@ def snapshot_inventory(root: Path) -> dict:
     return out
 
 
+# ------------------------------------------------------------------------------------ change footprint
+
+FOOTPRINT_COLUMNS = "result_id, model_id, benchmark_id, metric, split, setting, value, verified"
+
+
+def export_leaderboard_keys(path: Path, target: Path) -> None:
+    """The results' leaderboard keys and values before the change, to compare with after it."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute(f"COPY (SELECT {FOOTPRINT_COLUMNS} FROM results) TO '{target}' (FORMAT parquet)")
+    finally:
+        con.close()
+
+
+def change_footprint(path: Path, before: Path) -> dict:
+    """What the 1% change touched downstream: results added, removed or changed, and the share of
+    leaderboards (and of their rows) and of models holding one of them, which a core that
+    recomputes only what changed would have to recompute: ranks of a whole leaderboard move when
+    one of its values does."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute(f"CREATE TEMP TABLE old AS SELECT * FROM read_parquet('{before}')")
+        con.execute(f"CREATE TEMP TABLE new AS SELECT {FOOTPRINT_COLUMNS} FROM results")
+        con.execute("""
+            CREATE TEMP TABLE touched AS
+            WITH diff AS (
+                SELECT coalesce(n.result_id, o.result_id) AS result_id,
+                       CASE WHEN o.result_id IS NULL THEN 'added' WHEN n.result_id IS NULL THEN 'removed'
+                            ELSE 'changed' END AS how, o, n
+                FROM old AS o FULL JOIN new AS n USING (result_id)
+                WHERE o IS DISTINCT FROM n)
+            SELECT result_id, how, o.model_id, o.benchmark_id, o.metric, o.split, o.setting FROM diff WHERE o IS NOT NULL
+            UNION ALL
+            SELECT result_id, how, n.model_id, n.benchmark_id, n.metric, n.split, n.setting FROM diff WHERE n IS NOT NULL""")
+        changes = dict(con.execute("SELECT how, count(DISTINCT result_id) FROM touched GROUP BY 1 ORDER BY 1").fetchall())
+        boards = con.execute("""
+            WITH boards AS (SELECT benchmark_id, metric, split, setting, count(*) AS n FROM leaderboard GROUP BY ALL),
+            hit AS (SELECT DISTINCT benchmark_id, metric, coalesce(split, '') AS split, setting FROM touched
+                    WHERE benchmark_id IS NOT NULL)     -- the leaderboard writes no split as ''
+            SELECT count(*), count(h.metric), sum(n), sum(n) FILTER (WHERE h.metric IS NOT NULL)
+            FROM boards AS b LEFT JOIN hit AS h
+              ON (h.benchmark_id, h.metric, h.split, h.setting) IS NOT DISTINCT FROM
+                 (b.benchmark_id, b.metric, b.split, b.setting)""").fetchone()
+        models = con.execute("""
+            SELECT count(*), count(*) FILTER (WHERE model_id IN (SELECT model_id FROM touched)) FROM models""").fetchone()
+        return {"results_before": con.execute("SELECT count(*) FROM old").fetchone()[0], **changes,
+                "leaderboards": boards[0], "leaderboards_touched": boards[1],
+                "leaderboard_rows": int(boards[2] or 0), "leaderboard_rows_in_touched": int(boards[3] or 0),
+                "leaderboard_rows_share_touched": round((boards[3] or 0) / max(boards[2] or 0, 1), 3),
+                "models": models[0], "models_touched": models[1]}
+    finally:
+        con.close()
+
+
 # ------------------------------------------------------------------------------------ main
 
 def main(argv: list[str] | None = None) -> int:
@@ -471,8 +529,12 @@ def main(argv: list[str] | None = None) -> int:
                                 capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
         report["change"] = {"generator_seconds": round(time.monotonic() - t0, 1),
                             **json.loads(change.stdout.strip().splitlines()[-1])}
+        before = state / "results_before_change.parquet"
+        export_leaderboard_keys(work, before)
         report["incremental"] = run_job(settings, "incremental run (1% changed upstream)")
         report["counts_after_change"] = warehouse_counts(work)
+        report["change_footprint"] = change_footprint(work, before)
+        print(f"change footprint: {json.dumps(report['change_footprint'])}", flush=True)
     report["published_mib"] = round(published.stat().st_size / 2**20, 1) if published.exists() else None
     report["working_db_mib"] = round(work.stat().st_size / 2**20, 1)
     report["summary"] = summarise(report)
