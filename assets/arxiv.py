@@ -6,12 +6,13 @@ table row (`paper_url` / `source_url` on arxiv.org, abs or pdf, any version) and
 `normalize_arxiv_id`. A reference that cannot be read as an arXiv id is quarantined with its text.
 
 Both modes read every `arxiv/*.xml` of `snapshot.root` (Atom feeds as the arXiv API returns them)
-with the library's own parser into `raw.arxiv_papers`, parsing only feeds that are new or changed
-since the last run (`raw.arxiv_feed_files` and `raw.arxiv_feed_entries` keep what each feed held), keeping the newest version of a paper seen
-in several feeds (then the newest `updated`, then the newest feed). Error feeds and bodies that are
-not Atom are quarantined. A referenced id that a feed asked for (the feed's own query link, or our
-fetch state) but that came back without an entry is recorded in `raw.arxiv_missing`; a referenced
-id that no feed covers is quarantined as "not fetched".
+with the library's own parser into `raw.arxiv_papers`, keeping the newest version of a paper seen
+in several feeds (then the newest `updated`, then the newest feed). Only feeds that are new or
+changed since the last run are parsed: `raw.arxiv_feed_files` and `raw.arxiv_feed_entries` keep
+what each feed held. Error feeds and bodies that are not Atom are quarantined. A referenced id
+that a feed asked for (the feed's own query link, or our fetch state) but that came back without
+an entry is recorded in `raw.arxiv_missing`; a referenced id that no feed covers is quarantined as
+"not fetched".
 
 Live mode first fills the fetch cache (`<cache>/arxiv/<UTC time>_<hash of ids>_<page>.xml`,
 byte-exact bodies) and keeps `<cache>/arxiv/_fetch_state.json` (when each id was last asked, which
@@ -36,13 +37,13 @@ Areas: `warehouse/reference/arxiv_category_areas.csv` maps each arXiv category (
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-import inspect
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -51,7 +52,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version
+from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, files_to_read
 from pipelines.clients.arxiv import (
     ArxivResource,
     FetchedFeed,
@@ -210,6 +211,15 @@ FEED_ENTRY_COLUMNS = ["source_file", "position", "arxiv_id", "version", "title",
                       "updated", "primary_category", "categories", "doi", "journal_ref", "comment", "links",
                       "withdrawn", "fetched_at"]
 
+# The newest version of each paper over all feeds (then the newest `updated`, then the newest feed,
+# then the first entry of that feed): one row per arxiv_id of raw.arxiv_feed_entries.
+LATEST_ENTRIES = """
+    SELECT * FROM raw.arxiv_feed_entries
+    QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
+                               coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
+                               position) = 1
+"""
+
 
 def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None:
     files = pd.DataFrame([(f.source_file, f.bytes, f.mtime_ns, f.refused, f.fetched_at, json.dumps(f.asked),
@@ -247,14 +257,9 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
                               {"source_file": "string", "bytes": "int64", "mtime_ns": "int64"})
     con.register("listed_feed_files", listed)
     con.execute("BEGIN")
-    con.execute("DELETE FROM raw.arxiv_feed_files AS f WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM listed_feed_files "
-                "AS l WHERE (l.source_file, l.bytes, l.mtime_ns) = (f.source_file, f.bytes, f.mtime_ns))",
-                [FEED_PARSER])
+    to_read = files_to_read(con, "raw.arxiv_feed_files", "listed_feed_files", ("bytes", "mtime_ns"), FEED_PARSER)
     con.execute("DELETE FROM raw.arxiv_feed_entries WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files)")
-    to_read = [name for (name,) in con.execute(
-        "SELECT source_file FROM listed_feed_files WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files) "
-        "ORDER BY 1").fetchall()]
-    feeds = [read_feed_file(root / name, name) for name in to_read]
+    feeds = [read_feed_file(root / name, name) for name in to_read["source_file"]]
     if feeds:
         _insert_feeds(con, feeds)
     con.execute("COMMIT")
@@ -273,16 +278,6 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
         GROUP BY arxiv_id
         """).fetchall())
     return scan
-
-
-# The newest version of each paper over all feeds (then the newest `updated`, then the newest feed,
-# then the first entry of that feed): one row per arxiv_id of raw.arxiv_feed_entries.
-LATEST_ENTRIES = """
-    SELECT * FROM raw.arxiv_feed_entries
-    QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
-                               coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
-                               position) = 1
-"""
 
 
 # --- the incremental plan ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from markdown_it import MarkdownIt
 
-from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version
+from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, files_to_read
 from pipelines.clients.hub import (
     HubResource,
     cache_path,
@@ -682,11 +682,8 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     raw.hub_models and raw.hub_model_aliases from it, in one transaction. Returns the files read."""
     con.register("listed_model_files", files)
     con.execute("BEGIN")
-    con.execute("DELETE FROM raw.hub_model_files AS f WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM listed_model_files "
-                "AS l WHERE (l.source_file, l.bytes, l.mtime_ns) = (f.source_file, f.bytes, f.mtime_ns))",
-                [MODEL_FILES_PARSER])
-    to_read = con.execute("SELECT DISTINCT * FROM listed_model_files WHERE source_file NOT IN "
-                          "(SELECT source_file FROM raw.hub_model_files) ORDER BY source_file").df()
+    to_read = files_to_read(con, "raw.hub_model_files", "listed_model_files", ("bytes", "mtime_ns"),
+                            MODEL_FILES_PARSER)
     if len(to_read):
         con.register("model_files_to_read", to_read)
         warehouse.run_sql(con, "merge_into_hub_model_files", model_files=list(to_read["filename"]),

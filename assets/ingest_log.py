@@ -24,6 +24,19 @@ def code_version(module_file: str, *inputs: str) -> str:
     return hashlib.sha256(Path(module_file).read_bytes() + "\0".join(inputs).encode()).hexdigest()[:16]
 
 
+def files_to_read(con: duckdb.DuckDBPyConnection, read: str, listed: str, version: tuple[str, ...],
+                  parser: str) -> pd.DataFrame:
+    """The incremental step every file-reading ingest shares. `read` is the table of files read
+    before (`source_file`, the `version` columns, `parser`); `listed` the files there are now, same
+    columns. Forget the files no longer listed, changed (a `version` column differs) or read by
+    other code, and return the listed rows of the files to read (again)."""
+    same = " AND ".join(f"l.{column} = r.{column}" for column in ("source_file", *version))
+    con.execute(f"DELETE FROM {read} AS r WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM {listed} AS l WHERE {same})",
+                [parser])
+    return con.execute(f"SELECT DISTINCT * FROM {listed} WHERE source_file NOT IN (SELECT source_file FROM {read}) "
+                       f"ORDER BY source_file").df()
+
+
 @dataclass
 class IngestLog:
     """What one ingest asset saw: records loaded, records refused (with reasons), requests made."""

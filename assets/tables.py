@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import IngestLog, code_version
+from assets.ingest_log import IngestLog, code_version, files_to_read
 from pipelines.clients.hub import HubResource
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
 from warehouse import sql
@@ -178,15 +178,12 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         con.execute("BEGIN")
         removed = con.execute("SELECT count(*) FROM raw.table_files WHERE source_file NOT IN "
                               "(SELECT source_file FROM found_table_files)").fetchone()[0]
-        con.execute("DELETE FROM raw.table_files AS t WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM found_table_files "
-                    "AS f WHERE (f.source_file, f.bytes, f.sha256) = (t.source_file, t.bytes, t.sha256))",
-                    [PARSER_VERSION])
+        to_read = list(files_to_read(con, "raw.table_files", "found_table_files", ("bytes", "sha256"),
+                                     PARSER_VERSION).itertuples(index=False))
         _drop_rows_of_unlisted_files(con, warehouse)
         con.execute("COMMIT")
         log.failures += con.execute("SELECT f.record_key, f.reason, f.payload FROM raw.table_files, "
                                     "unnest(failures) AS u(f)").fetchall()
-        to_read = con.execute("SELECT source_file, bytes, sha256 FROM found_table_files WHERE source_file NOT IN "
-                              "(SELECT source_file FROM raw.table_files) ORDER BY source_file").fetchall()
         for name, size, sha256 in to_read:
             first_failure = len(log.failures)
             con.execute("BEGIN")
