@@ -125,7 +125,6 @@ class FeedScan:
     asked: dict[str, datetime] = field(default_factory=dict)     # arxiv_id -> last time a feed asked for it
     feeds: int = 0                                               # feeds read (not refused)
     parsed: int = 0                                              # feeds parsed by this scan (new or changed)
-    failures: list[tuple[str, str, str | None]] = field(default_factory=list)  # of every feed
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -266,8 +265,6 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
     con.unregister("listed_feed_files")
     scan = FeedScan(parsed=len(feeds))
     scan.feeds = con.execute("SELECT count(*) FILTER (NOT refused) FROM raw.arxiv_feed_files").fetchall()[0][0]
-    scan.failures = con.execute("SELECT f.record_key, f.reason, f.payload FROM raw.arxiv_feed_files, "
-                                "unnest(failures) AS u(f) ORDER BY source_file").fetchall()
     scan.versions = dict(con.execute(f"SELECT arxiv_id, version FROM ({LATEST_ENTRIES})").fetchall())
     scan.asked = dict(con.execute(
         """
@@ -422,7 +419,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
         plan = fetch_live(arxiv, snapshot.root, refs.versions, known, log, now)
     with warehouse.connect() as con:
         scan = scan_feeds(con, snapshot.root)
-    log.failures += scan.failures
+        log.recall(con, "raw.arxiv_feed_files")
     state = FetchState.load(snapshot.root / "arxiv" / STATE_FILE) if snapshot.live else FetchState()
     rejected = state.rejected
     asked = last_asked(scan, state)

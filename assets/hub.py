@@ -737,9 +737,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     with warehouse.connect() as con:
         con.execute("BEGIN")
         save_cards(con, parsed, unchanged)
-        for key, reason, payload in con.execute("SELECT f.record_key, f.reason, f.payload "
-                                                "FROM raw.hub_card_parses, unnest(failures) AS u(f)").fetchall():
-            log.fail(key, reason, payload)
+        log.recall(con, "raw.hub_card_parses")
         cards, without_card, seen, loaded = con.execute(
             "SELECT (SELECT count(*) FROM raw.hub_cards), count(*) FILTER (WHERE without_card), "
             "coalesce(sum(eval_results_seen), 0), (SELECT count(*) FROM raw.hub_eval_results) "

@@ -54,6 +54,13 @@ class IngestLog:
         text = None if payload is None else str(payload)[:FAILURE_PREVIEW_CHARS]
         self.failures.append((record_key, reason, text))
 
+    def recall(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Add the records refused by the files or models that an incremental ingest kept in
+        `table` (its `failures` column): they are quarantined again although not read again."""
+        for key, reason, payload in con.execute(
+                f"SELECT f.record_key, f.reason, f.payload FROM {table}, unnest(failures) AS u(f)").fetchall():
+            self.fail(key, reason, payload)
+
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
         """Replace this source's failures and append its run row (idempotent per run)."""
         frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")

@@ -182,8 +182,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
                                      PARSER_VERSION).itertuples(index=False))
         _drop_rows_of_unlisted_files(con, warehouse)
         con.execute("COMMIT")
-        log.failures += con.execute("SELECT f.record_key, f.reason, f.payload FROM raw.table_files, "
-                                    "unnest(failures) AS u(f)").fetchall()
+        log.recall(con, "raw.table_files")
         for name, size, sha256 in to_read:
             first_failure = len(log.failures)
             con.execute("BEGIN")
