@@ -341,20 +341,14 @@ class World:
         return f"https://openreview.net/forum?id={_sha('or', k)[:10]}", self.paper_title(k)
 
 
+# A metric kind's value range: lowest value and span (a uniform u in [0, 1) maps to low + span * u).
+SCALES = {"pct": (20, 79.9), "err": (1, 40), "pts": (5, 60), "frac": (0.5, 0.499), "ppl": (5, 300),
+          "bpc": (0.9, 0.6)}
+
+
 def _scale(kind: str, u: float) -> float:
-    if kind == "pct":
-        return 20 + 79.9 * u
-    if kind == "err":
-        return 1 + 40 * u
-    if kind == "pts":
-        return 5 + 60 * u
-    if kind == "frac":
-        return 0.5 + 0.499 * u
-    if kind == "ppl":
-        return 5 + 300 * u
-    if kind == "bpc":
-        return 0.9 + 0.6 * u
-    return u
+    low, span = SCALES.get(kind, (0, 1))
+    return low + span * u
 
 
 def build_world(p: Params, rounds: int = 0) -> tuple[World, list[dict]]:

@@ -15,8 +15,7 @@ WITH synonyms AS (
 ), table_refs AS (
     -- the papers of a way of naming are gathered in a list: a few thousand names, not one row per paper
     SELECT 'tables' AS source, dataset, subdataset, task, task_path, area_hint,
-           list_sort(list(DISTINCT arxiv_id_of(paper_url)) FILTER (WHERE arxiv_id_of(paper_url) IS NOT NULL))
-               AS arxiv_ids
+           list_sort(list_distinct(list(arxiv_id_of(paper_url)))) AS arxiv_ids   -- NULLs dropped
     FROM (SELECT DISTINCT dataset, subdataset, task, task_path, area AS area_hint, paper_url
           FROM raw.table_results WHERE dataset IS NOT NULL)
     GROUP BY ALL
