@@ -68,3 +68,26 @@ def test_source_freshness_reports_failures_by_reason(built):
     [(newest, sota_since)] = query(built, "SELECT newest_result_date::VARCHAR, sota_since::VARCHAR "
                                           "FROM leaderboard_freshness WHERE benchmark_id = 'squad-v2'")
     assert newest == "2021-01-01" and sota_since is None  # the SOTA row has no date
+
+
+UNMAPPED = {"task": "Zz Unmapped Task", "metric": "accuracy", "area": ""}   # no area from the task: papers decide
+PAPER_CATEGORIES = {"2101.00001": "cs.RO", "2101.00002": "cs.SD", "2101.00003": "cs.CL", "2101.00004": "cs.GR",
+                    "2101.00005": "cs.CV", "2101.00006": "cs.SD"}
+
+
+def test_a_benchmark_without_a_task_area_takes_its_papers_most_common_area_ties_by_name(tmp_path):
+    rows = [{**UNMAPPED, "benchmark": "TieBench", "model_name": f"m{i}", "value": "50",
+             "paper_url": f"https://arxiv.org/abs/2101.0000{i}"} for i in (1, 2, 3, 4, 5)]
+    rows += [{**UNMAPPED, "benchmark": "MajorityBench", "model_name": f"m{i}", "value": "50",
+              "paper_url": f"https://arxiv.org/abs/2101.0000{i}"} for i in (2, 5, 6)]
+    write_curated(tmp_path / "snap", rows)
+    seed = "INSERT INTO raw.arxiv_papers (arxiv_id, version, title, published, updated, primary_category, " \
+           "withdrawn, fetched_at) VALUES " + ", ".join(
+               f"('{i}', 1, 'Paper {i}', '2021-01-01', '2021-01-01', '{c}', false, now())"
+               for i, c in PAPER_CATEGORIES.items())
+    result, warehouse = build(tmp_path / "snap", tmp_path / "state", seed)
+    assert result.success
+    areas = dict(query(warehouse, "SELECT name, area || ' / ' || area_source FROM benchmarks"))
+    # five papers, five areas, one each: the first area by name, the same on every build
+    assert areas["TieBench"] == "Computer Vision / arxiv category"
+    assert areas["MajorityBench"] == "Speech / arxiv category"          # two Speech papers beat one CV paper

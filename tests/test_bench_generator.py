@@ -15,7 +15,7 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
 from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
-from bench.run import duckdb_equivalent, pandas_equivalent  # noqa: E402
+from bench.run import change_footprint, duckdb_equivalent, export_leaderboard_keys, pandas_equivalent  # noqa: E402
 from pipeline_harness import build, query  # noqa: E402
 from pipelines.resources import WarehouseResource  # noqa: E402
 
@@ -145,3 +145,28 @@ def test_change_round(tiny: Path, tmp_path: Path) -> None:
     rows = lambda files: sum(len(d["sota"]["rows"]) for p, b in files.items() if p.suffix == ".json" and "tables" in str(p)  # noqa: E731
                              for t in json.loads(b) for d in t["datasets"] + [x for s in t["subtasks"] for x in s["datasets"]])
     assert rows(after) == rows(before) + stats["rows_added"]
+
+
+def test_change_footprint_counts_what_a_change_round_touched(tmp_path: Path) -> None:
+    root = tmp_path / "snapshot"
+    generate(root, TINY)
+    _, warehouse = build(root, tmp_path / "state")
+    before = tmp_path / "before.parquet"
+    export_leaderboard_keys(warehouse.working_path, before)
+    build(root, tmp_path / "state")                                   # nothing changed upstream
+    unchanged = change_footprint(warehouse.working_path, before)
+    assert (unchanged["leaderboards_touched"], unchanged["models_touched"]) == (0, 0)
+    assert not {"added", "changed", "removed"} & set(unchanged)
+
+    stats = apply_change(root)
+    build(root, tmp_path / "state")
+    touched = change_footprint(warehouse.working_path, before)
+    assert touched["added"] >= stats["rows_added"]                    # each new table row has a cell at least
+    assert touched["changed"] >= 1
+    assert 0 < touched["leaderboards_touched"] <= touched["leaderboards"]
+    assert 0 < touched["leaderboard_rows_in_touched"] <= touched["leaderboard_rows"]
+    [(in_touched,)] = query(warehouse, f"""
+        SELECT count(*) FROM leaderboard WHERE (benchmark_id, metric, split, setting) IN (
+            SELECT (benchmark_id, metric, coalesce(split, ''), setting) FROM results
+            WHERE result_id NOT IN (SELECT result_id FROM read_parquet('{before}')))""")
+    assert touched["leaderboard_rows_in_touched"] >= in_touched > 0  # boards with an added result are in it

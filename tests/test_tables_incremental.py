@@ -209,3 +209,17 @@ def test_model_info_file_linked_outside_the_snapshot_is_not_read(tmp_path: Path)
     assert meta["files"] == 2
     warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "state"))
     assert query(warehouse, "SELECT requested_id FROM raw.hub_model_files ORDER BY 1") == [("org/alias",), ("org/real",)]
+
+
+def test_replace_rows_writes_only_the_rows_that_differ(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(path="", state_dir=str(tmp_path))
+    with warehouse.connect() as con:
+        con.execute("CREATE TABLE papers (arxiv_id VARCHAR PRIMARY KEY, title VARCHAR, authors VARCHAR[])")
+        con.execute("INSERT INTO papers VALUES ('1', 'kept', ['a']), ('2', 'old title', ['b']), ('3', 'gone', NULL)")
+        before = dict(con.execute("SELECT arxiv_id, rowid FROM papers").fetchall())
+        warehouse.replace_rows(con, "papers", "arxiv_id", "SELECT * FROM (VALUES ('1', 'kept', ['a']), "
+                               "('2', 'new title', ['b']), ('4', 'new', NULL)) AS t(arxiv_id, title, authors)")
+        rows = con.execute("SELECT arxiv_id, title, authors, rowid FROM papers ORDER BY arxiv_id").fetchall()
+    assert [r[:3] for r in rows] == [("1", "kept", ["a"]), ("2", "new title", ["b"]), ("4", "new", None)]
+    assert rows[0][3] == before["1"]                                  # the unchanged row was not rewritten
+    assert rows[1][3] != before["2"]
