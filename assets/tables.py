@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +28,8 @@ CURATED_COLUMNS = (
 CURATED_REQUIRED = ("model_name", "benchmark", "metric", "value")
 # Parquet files of the archived Papers with Code tables on the Hub (live mode, SOTABOARD_PWC_ARCHIVE)
 ARCHIVE_FILES = ["data/*.parquet", "*.parquet"]
+# Table files read at once (each flattening keeps one core busy; memory grows with each)
+TABLE_READERS = min(4, os.cpu_count() or 1)
 
 
 class TableFileRefused(Exception):
@@ -113,6 +117,27 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
         log.fail(key, reason, payload)
 
 
+def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, paths: dict[str, tuple[Path, Path]],
+                      log: IngestLog, name: str, size: int, sha256: str) -> list[tuple[str, str, str | None]]:
+    """Load one listed table file in its own transaction on its own cursor and record it in
+    raw.table_files; return what it refused. A file DuckDB cannot read at all is recorded alone."""
+    base, path = paths[name]
+    file_log = IngestLog(log.source, log.mode)
+    with con.cursor() as cursor:
+        cursor.execute("BEGIN")
+        try:
+            _load_table_file(cursor, warehouse, path, base, file_log)
+        except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
+            cursor.execute("ROLLBACK")
+            cursor.execute("BEGIN")
+            file_log.failures = [(name, str(refused), None)]
+        failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in file_log.failures]
+        cursor.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
+                       [name, size, sha256, PARSER_VERSION, failures, utc_now()])
+        cursor.execute("COMMIT")
+    return file_log.failures
+
+
 def _drop_rows_of_unlisted_files(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource) -> None:
     """Remove the raw.table_results rows of files not in raw.table_files. When most rows go, the table
     is rebuilt from the rows kept instead: DuckDB removes deleted keys from the primary-key index one
@@ -151,7 +176,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     """Every cell of every benchmark table in the snapshot's `tables/` (live mode too): one row per
     (file, task path, dataset, table row, metric) in `raw.table_results`, with the value text as
     found, and one row per file in `raw.table_files` (size, SHA-256, the failures it gave). Papers
-    with Code `*.json` files and archive `*.parquet` files are flattened in SQL, one file at a time;
+    with Code `*.json` files and archive `*.parquet` files are flattened in SQL, a file per core;
     curated `*.csv` files follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
     that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
 
@@ -183,20 +208,11 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         _drop_rows_of_unlisted_files(con, warehouse)
         con.execute("COMMIT")
         log.recall(con, "raw.table_files")
-        for name, size, sha256 in to_read:
-            first_failure = len(log.failures)
-            con.execute("BEGIN")
-            try:
-                _load_table_file(con, warehouse, paths[name][1], paths[name][0], log)
-            except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
-                con.execute("ROLLBACK")
-                con.execute("BEGIN")
-                del log.failures[first_failure:]
-                log.fail(name, str(refused))
-            failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in log.failures[first_failure:]]
-            con.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, size, sha256, PARSER_VERSION, failures, utc_now()])
-            con.execute("COMMIT")
+        # Flattening one file keeps one core busy: files are read side by side, each on its own
+        # connection and in its own transaction; their refusals join the log in file order.
+        with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
+            for failures in pool.map(lambda file: _read_listed_file(con, warehouse, paths, log, *file), to_read):
+                log.failures.extend(failures)
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())
