@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -46,6 +48,8 @@ MAX_CARD_BYTES = 10_000_000
 MAX_FRONT_MATTER_CHARS = 2_000_000
 MAX_YAML_NODES = 1_000_000          # nodes after alias expansion: a "billion laughs" card is refused
 PREVIEW_ROWS = 5
+CARD_PARSERS = min(4, os.cpu_count() or 1)   # processes parsing cards on a first run or after a parser change
+CARDS_PER_BATCH = 500
 HUB_KINDS = {"huggingface", "duckdb"}
 
 # --- YAML front matter ------------------------------------------------------------------------
@@ -446,6 +450,13 @@ class ModelCardsResult:
     evals: EvalParse = field(default_factory=EvalParse)
     models: list[dict] = field(default_factory=list)
 
+    def extend(self, other: ModelCardsResult) -> None:
+        self.cards += other.cards
+        self.models += other.models
+        self.evals.rows += other.evals.rows
+        self.evals.failures += other.evals.failures
+        self.evals.seen += other.evals.seen
+
 
 def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]]) -> ModelCardsResult:
     """For each (model_id, requested_id, sha, source_file) of raw.hub_models: its card (if any) and
@@ -484,6 +495,22 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
                            "without_card": card_file is None, "cross_check": cross_check,
                            "eval_results_seen": out.evals.seen - seen,
                            "failures": failures + out.evals.failures[first_eval_failure:]})
+    return out
+
+
+def parse_model_cards_in_workers(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
+                                 workers: int = CARD_PARSERS, batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
+    """`parse_model_cards` over batches of models in `workers` processes (parsing YAML and Markdown
+    holds the GIL, so threads would not help), results in the order of `models`. Fewer models than
+    two batches are parsed here."""
+    if workers < 2 or len(models) < 2 * batch:
+        return parse_model_cards(root, models)
+    out = ModelCardsResult()
+    batches = [models[start:start + batch] for start in range(0, len(models), batch)]
+    # spawn, not fork: the parent holds DuckDB and Dagster threads that a forked child would inherit mid-state
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part in pool.map(parse_model_cards, [root] * len(batches), batches):
+            out.extend(part)
     return out
 
 
@@ -733,7 +760,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         failed = {key.removesuffix("/README.md") for key, _ in failures}
         models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
     unchanged = {m for m, r, sha, f in models if sha is not None and parsed_from.get(m) == (r, sha, f, PARSER_VERSION)}
-    parsed = parse_model_cards(root, [model for model in models if model[0] not in unchanged])
+    parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged])
     with warehouse.connect() as con:
         con.execute("BEGIN")
         save_cards(con, parsed, unchanged)

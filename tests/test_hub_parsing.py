@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,13 @@ from assets.hub import (
     load_front_matter_yaml,
     parse_card,
     parse_eval_results,
+    parse_model_cards,
+    parse_model_cards_in_workers,
     parse_model_index,
     render_card_html,
 )
 from pipelines.clients.hub import cache_path, repo_id_problem
+from pipelines.settings import BUNDLED_SNAPSHOT
 
 
 def _model_index_of(path: Path) -> list:
@@ -263,3 +267,23 @@ def test_invalid_repo_ids_refused(repo_id, tmp_path):
 def test_valid_repo_ids(repo_id, tmp_path):
     assert repo_id_problem(repo_id) is None
     assert tmp_path / "hub" / "models" in cache_path(tmp_path, "models", repo_id).parents
+
+
+def test_cards_parse_the_same_in_worker_processes(tmp_path):
+    """A first run parses cards in batches across processes: same rows, failures and order as one process."""
+    root = tmp_path / "snapshot"
+    shutil.copytree(BUNDLED_SNAPSHOT / "hub", root / "hub")
+    broken = root / "hub" / "models" / "broken"
+    broken.mkdir()
+    (broken / "truncated-info.json").write_text('{"id": "broken/truncated-info", "evalRes')
+    (broken / "bad-yaml.json").write_text('{"id": "broken/bad-yaml"}')
+    (root / "hub" / "cards" / "broken" / "bad-yaml").mkdir(parents=True)
+    (root / "hub" / "cards" / "broken" / "bad-yaml" / "README.md").write_text("---\nmodel-index: [unclosed\n---\nbody\n")
+    models = [(str(p.relative_to(root / "hub" / "models"))[: -len(".json")], None, None, str(p.relative_to(root)))
+              for p in sorted((root / "hub" / "models").rglob("*.json"))]
+    serial = parse_model_cards(root, models)
+    in_workers = parse_model_cards_in_workers(root, models, workers=2, batch=10)
+    assert len(models) > 20 and serial.cards and serial.evals.rows and serial.evals.failures
+    assert any(m["failures"] for m in serial.models if m["model_id"] == "broken/truncated-info")
+    assert [m["model_id"] for m in in_workers.models] == [m for m, *_ in models]
+    assert in_workers == serial
