@@ -16,6 +16,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 from warehouse import REFERENCE_DIR, sql
 
 LOCK_WAIT_SECONDS = 120
+CHECKPOINT_THRESHOLD = "4GB"  # write-ahead log size that forces a checkpoint inside a step
 
 
 def _is_lock_conflict(exc: BaseException) -> bool:
@@ -52,6 +53,9 @@ class WarehouseResource(dg.ConfigurableResource):
             reraise=True,
         )(duckdb.connect)(str(self.working_path))
         try:
+            # Checkpoint when the asset closes its connection, not every 16 MB of log: a step that
+            # loads a million rows in many commits would otherwise rewrite the file at each.
+            con.execute("SET checkpoint_threshold = ?", [CHECKPOINT_THRESHOLD])
             con.execute("SET VARIABLE reference_dir = ?", [str(REFERENCE_DIR)])
             yield con
         finally:
