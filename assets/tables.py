@@ -18,8 +18,8 @@ from warehouse import sql
 
 TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
-PARSER_VERSION = code_version(__file__, *(sql(name) for name in ("read_table_files", "benchmark_table_rows",
-                                                                  "create_macros")))
+PARSER_VERSION = code_version(__file__, *(sql(name) for name in (
+    "create_table_docs", "read_table_json_by_shape", "read_table_files", "benchmark_table_rows", "create_macros")))
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
@@ -77,9 +77,22 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric")
 
 
+def _read_table_json_by_shape(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path) -> bool:
+    """Take a Papers with Code evaluation-tables JSON file of the usual shape apart in one typed pass
+    (read_table_json_by_shape); False, with nothing read, for a file of any other shape. Run outside
+    a transaction: the reader fails on such a file, which would abort the transaction."""
+    try:
+        warehouse.run_sql(con, "read_table_json_by_shape", table_file=str(path),
+                          table_file_bytes=max(path.stat().st_size, 1))
+    except (duckdb.Error, UnicodeDecodeError):  # the reader's message quotes the bytes it met, not always UTF-8
+        warehouse.run_sql(con, "create_table_docs")
+        return False
+    return True
+
+
 def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
                      log: IngestLog) -> None:
-    """Tasks of a Papers with Code evaluation-tables JSON file into table_task_docs."""
+    """Tasks of a Papers with Code evaluation-tables JSON file of any shape into table_task_docs."""
     warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=path.read_bytes())
     for filename, reason, payload in con.execute("SELECT * FROM table_file_errors").fetchall():
         log.fail(str(Path(filename).relative_to(root)), reason, payload)
@@ -102,16 +115,16 @@ def _sha256(path: Path) -> str:
 
 
 def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog) -> None:
-    """One table file's cells into raw.table_results (its refusals into `log`)."""
+                     log: IngestLog, read_by_shape: bool) -> None:
+    """One table file's cells into raw.table_results (its refusals into `log`); `read_by_shape`: the
+    file was already taken apart by `_read_table_json_by_shape`."""
     if path.suffix == ".csv":
         _load_curated_csv(con, path, root, log)
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE table_task_docs (filename VARCHAR, task_index INTEGER, task JSON)")
-    if path.suffix == ".json":
-        _read_table_json(con, warehouse, path, root, log)
-    else:
+    if path.suffix == ".parquet":
         _read_archive_parquet(con, path, root, log)
+    elif not read_by_shape:
+        _read_table_json(con, warehouse, path, root, log)
     warehouse.run_sql(con, "benchmark_table_rows", root=str(root))
     for key, reason, payload in con.execute("SELECT * FROM table_row_errors ORDER BY 1").fetchall():
         log.fail(key, reason, payload)
@@ -124,9 +137,11 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
     base, path = paths[name]
     file_log = IngestLog(log.source, log.mode)
     with con.cursor() as cursor:
+        warehouse.run_sql(cursor, "create_table_docs")
+        read_by_shape = path.suffix == ".json" and _read_table_json_by_shape(cursor, warehouse, path)
         cursor.execute("BEGIN")
         try:
-            _load_table_file(cursor, warehouse, path, base, file_log)
+            _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape)
         except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
@@ -209,10 +224,13 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         con.execute("COMMIT")
         log.recall(con, "raw.table_files")
         # Flattening one file keeps one core busy: files are read side by side, each on its own
-        # connection and in its own transaction; their refusals join the log in file order.
+        # connection and in its own transaction, the largest first (so that no large file is left
+        # to one core at the end); their refusals join the log in file order.
         with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
-            for failures in pool.map(lambda file: _read_listed_file(con, warehouse, paths, log, *file), to_read):
-                log.failures.extend(failures)
+            loads = {file: pool.submit(_read_listed_file, con, warehouse, paths, log, *file)
+                     for file in sorted(to_read, key=lambda file: file.bytes, reverse=True)}
+            for file in to_read:
+                log.failures.extend(loads[file].result())
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())

@@ -10,7 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assets import tables
+from assets.ingest_log import IngestLog
 from pipeline_harness import build, failed_checks, query, write_curated
+from pipelines.resources import WarehouseResource
 from warehouse import sql
 
 
@@ -154,6 +157,99 @@ def test_archive_parquet_gives_the_same_cells_as_its_json(shared_tables):
     assert len(rows) == 2 and rows[0][1:] == rows[1][1:]
     assert query(warehouse, "SELECT DISTINCT source_format FROM raw.table_results "
                             "WHERE source_file = 'tables/archive.parquet'") == [("pwc-parquet",)]
+
+
+# Every shape the JSON walk handles inside a file that DuckDB's typed reader also takes: rows that
+# are null, strings or numbers, a metric named twice, metrics as a JSON string or a list, subdatasets
+# (named and not) and subtasks nested twice, a subtask list kept as a JSON string, a dataset that is
+# null, an object or a number, null and empty row lists, names with escapes.
+EDGE_TASKS = r"""[
+ {"task": "Parent", "categories": ["Computer Vision"], "datasets": [
+   {"dataset": "D1", "sota": {"rows": [null,
+      {"model_name": "A", "metrics": {"Acc": "1.50", "F1": null, "Acc": "1.2"}, "paper_date": "2020-01-01",
+       "uses_additional_data": "true"},
+      "just a string", 5,
+      {"model_name": " ", "paper_title": "Title \u00e9", "metrics": "{\"Acc\": 3}",
+       "paper_url": " https://arxiv.org/abs/2001.00001v2 "}]},
+    "subdatasets": [{"dataset": "Sub", "sota": {"rows": [{"model_name": "B", "metrics": {"Acc": 2}}]},
+                     "subdatasets": [{"sota": {"rows": [{"model_name": "C", "metrics": {"Acc": 3.0e2}}]}}]},
+                    {"sota": {"rows": [{"model_name": "D", "metrics": [1, 2]}]}}]},
+   null,
+   {"dataset": {"weird": 1}, "sota": {"rows": [{"model_name": "E", "metrics": {"x": true}}]}},
+   {"dataset": 7, "sota": null},
+   {"dataset": "NoSota"}],
+  "subtasks": [{"task": "Child", "datasets": [{"dataset": "D2", "sota": {"rows": [{"model_name": "F", "metrics": {"Acc": "9"}}]}}],
+                "subtasks": [{"task": "Grandchild", "categories": null,
+                              "datasets": [{"dataset": "D3", "sota": {"rows": [{"model_name": "G", "metrics": {"Acc": 1}}]}}]}]},
+               {"datasets": [{"dataset": "D4", "sota": {"rows": [{"model_name": "H", "metrics": {"Acc": 1}}]}}]}]},
+ {"task": 12, "categories": [], "datasets": [], "subtasks": []},
+ {"task": "Empty"},
+ {"task": "StrSub", "subtasks": "[{\"task\": \"S\", \"datasets\": [{\"dataset\": \"D5\", \"sota\": {\"rows\": [{\"model_name\": \"I\", \"metrics\": {\"Acc\": 1}}]}}]}]"},
+ {"task": "NullRows", "datasets": [{"dataset": "D6", "sota": {"rows": null}}, {"dataset": "D7", "sota": {"rows": []}}]}
+]"""
+
+
+def flatten_table_json(path, by_shape):
+    """raw.table_results and the refusals of one JSON table file, read by DuckDB's typed reader
+    (by_shape) or walked as JSON."""
+    con = duckdb.connect()
+    con.execute(sql("create_raw_schema"))
+    con.execute(sql("create_macros"))
+    WarehouseResource.run_sql(con, "create_table_docs")
+    if by_shape:
+        assert tables._read_table_json_by_shape(con, WarehouseResource, path)
+    log = IngestLog("tables", "snapshot")
+    tables._load_table_file(con, WarehouseResource, path, path.parent.parent, log, read_by_shape=by_shape)
+    return con.execute("FROM raw.table_results ORDER BY record_key").fetchall(), sorted(log.failures)
+
+
+@pytest.mark.parametrize("name", ["edge.json", "nlp-progress.json", "squad.json", "redditsota.json", "chexpert.json"])
+def test_typed_reading_gives_the_cells_of_the_json_walk(tmp_path, shared, name):
+    path = tmp_path / "tables" / name
+    path.parent.mkdir()
+    if name == "edge.json":
+        path.write_text(EDGE_TASKS)
+    else:
+        shutil.copy(shared / "data" / "pwc" / name, path)
+    typed, walked = flatten_table_json(path, True), flatten_table_json(path, False)
+    assert typed == walked and len(typed[0]) > 0
+    if name == "edge.json":
+        cells = {row[0].split("|", 1)[1]: (row[9], row[12]) for row in typed[0]}
+        assert cells["Parent|D1|0:0|1|Acc"] == ("A", "1.2")  # the lowest of a metric given twice
+        assert cells["Parent|D1|0:0.0.0|0|Acc"] == ("C", "300.0")
+        assert cells["Parent > Child > Grandchild|D3|0.0.0:0|0|Acc"] == ("G", "1")
+        assert cells["StrSub > S|D5|3.0:0|0|Acc"] == ("I", "1")
+        assert [reason for _, reason, _ in typed[1]] == [
+            "metrics is not an object: ARRAY", "table row is not an object: NULL",
+            "table row is not an object: VARCHAR", "table row is not an object: UBIGINT"]
+
+
+@pytest.mark.parametrize("text", [
+    '[{"task": "T", "datasets": [{"dataset": "D", "sota": {"rows": "[{\\"model_name\\": \\"J\\"}]"}}]}]',
+    '[{"task": "T", "task": "U", "datasets": []}]',
+    '[{"task": "T", "datasets": []},]',
+    '[{"task": "T", "datasets": [{"dataset": "D", "sota": {"rows": [{"model_n',
+    '{"task": "T"}',
+    '["T"]',
+])
+def test_other_shapes_are_left_to_the_json_walk(tmp_path, text):
+    path = tmp_path / "other.json"
+    path.write_text(text)
+    con = duckdb.connect()
+    con.execute(sql("create_macros"))
+    WarehouseResource.run_sql(con, "create_table_docs")
+    assert not tables._read_table_json_by_shape(con, WarehouseResource, path)
+    assert con.execute("SELECT (SELECT count(*) FROM table_row_docs) + (SELECT count(*) FROM table_subtask_docs)"
+                       " + (SELECT count(*) FROM table_subdataset_docs)").fetchall() == [(0,)]
+
+
+def test_a_byte_order_mark_is_ignored_either_way(tmp_path):
+    path = tmp_path / "tables" / "bom.json"
+    path.parent.mkdir()
+    path.write_bytes(b"\xef\xbb\xbf" + b'[{"task": "T", "datasets": [{"dataset": "D", "sota": '
+                     b'{"rows": [{"model_name": "K", "metrics": {"Acc": 1}}]}}]}]')
+    typed, walked = flatten_table_json(path, True), flatten_table_json(path, False)
+    assert typed == walked and [(row[9], row[12]) for row in typed[0]] == [("K", "1")] and typed[1] == []
 
 
 def test_near_matches_are_reported_not_merged(shared_tables):

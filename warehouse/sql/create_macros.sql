@@ -82,3 +82,10 @@ CREATE OR REPLACE MACRO json_object_of(j) AS
     CASE json_type(j) WHEN 'OBJECT' THEN j
                       WHEN 'VARCHAR' THEN CASE WHEN json_valid(j ->> '$') AND json_type((j ->> '$')::JSON) = 'OBJECT'
                                                THEN (j ->> '$')::JSON END END;
+
+-- The items of the JSON list at `path` in `node` (or of a list kept there as a JSON string), with
+-- their 0-based positions; a list is extracted in one parse of the node.
+CREATE OR REPLACE MACRO json_items(node, path) AS
+    list_transform(CASE WHEN json_type(node, path) = 'ARRAY' THEN json_extract(node, path || '[*]')
+                        ELSE json_extract(json_array_of(json_extract(node, path)), '$[*]') END,
+                   lambda item, i: {'i': i - 1, 'item': item});

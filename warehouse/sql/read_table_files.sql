@@ -1,9 +1,10 @@
 -- Reads one Papers with Code evaluation-tables JSON file, getvariable('table_file') (its path) with
--- getvariable('table_bytes') (its content): one row per top-level task appended to table_task_docs
--- (filename, task_index, task JSON), the list unnested once in the projection. A file that is not
--- UTF-8, not JSON, or not a list of tasks goes to table_file_errors with its reason instead.
+-- getvariable('table_bytes') (its content), whatever its shape: one row per top-level task appended
+-- to table_task_docs (filename, task_index, task JSON), the list unnested once in the projection. A
+-- file that is not UTF-8, not JSON, or not a list of tasks goes to table_file_errors with its reason
+-- instead. A leading byte order mark is ignored (as DuckDB's JSON reader does).
 CREATE OR REPLACE TEMP TABLE table_file AS
-SELECT getvariable('table_file') AS filename, try(decode(getvariable('table_bytes'))) AS text;
+SELECT getvariable('table_file') AS filename, ltrim(try(decode(getvariable('table_bytes'))), chr(65279)) AS text;
 RESET VARIABLE table_bytes;
 
 CREATE OR REPLACE TEMP TABLE table_file_errors AS
