@@ -66,29 +66,30 @@ CREATE OR REPLACE TEMP TABLE result_values AS
 -- Hub cards write percent metrics either as fractions (0.801) or as percentages (80.1). A card's
 -- values of one metric share a scale: they are fractions when the metric's Hub convention is
 -- 'fraction' and none of them exceeds 1. Scaling is rounded to 12 decimals (80.1, not 80.10000000000001).
+-- A score that cannot become a result gets its reason (reject_reason) here, in the same pass.
 WITH scaled AS (
     SELECT *,
            unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
            AND max(parsed.value) OVER (PARTITION BY source, model_name_raw, metric) <= 1 AS hub_fraction
     FROM result_candidates
+), valued AS (
+    SELECT * EXCLUDE (hub_fraction),
+           CASE
+               WHEN parsed.value IS NULL THEN NULL
+               WHEN unit = 'fraction' AND parsed.percent_sign THEN round(parsed.value / 100, 12)
+               WHEN hub_fraction THEN round(parsed.value * 100, 12)
+               ELSE parsed.value
+           END AS value,
+           CASE
+               WHEN parsed.spread IS NULL THEN NULL
+               WHEN hub_fraction THEN round(parsed.spread * 100, 12)
+               ELSE parsed.spread
+           END AS spread
+    FROM scaled
 )
-SELECT * EXCLUDE (hub_fraction),
+SELECT *,
        CASE
-           WHEN parsed.value IS NULL THEN NULL
-           WHEN unit = 'fraction' AND parsed.percent_sign THEN round(parsed.value / 100, 12)
-           WHEN hub_fraction THEN round(parsed.value * 100, 12)
-           ELSE parsed.value
-       END AS value,
-       CASE
-           WHEN parsed.spread IS NULL THEN NULL
-           WHEN hub_fraction THEN round(parsed.spread * 100, 12)
-           ELSE parsed.spread
-       END AS spread
-FROM scaled;
-
-CREATE OR REPLACE TABLE result_rejects AS
-SELECT source, record_key, source_file, value_raw,
-       CASE
+           WHEN kind = 'model_fact' THEN NULL
            WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
            WHEN benchmark_id IS NULL THEN 'no dataset: benchmark unresolved'
            WHEN metric IS NULL THEN 'no metric name'
@@ -101,9 +102,13 @@ SELECT source, record_key, source_file, value_raw,
                THEN 'out of range: ' || value || ' is not a fraction'
            WHEN value < 0 AND unit IN ('count', 'ratio', 'bits', 'points')
                THEN 'out of range: negative ' || unit
-       END AS reason
+       END AS reject_reason
+FROM valued;
+
+CREATE OR REPLACE TABLE result_rejects AS
+SELECT source, record_key, source_file, value_raw, reject_reason AS reason
 FROM result_values
-WHERE kind IS DISTINCT FROM 'model_fact'
+WHERE reject_reason IS NOT NULL
 UNION ALL
 -- a size cell (metric of kind model_fact) is a model fact, not a result; one that did not become a
 -- row of model_facts (no model name to resolve, or a Hub card giving it as a score) is refused here,
@@ -115,18 +120,16 @@ SELECT source, record_key, source_file, value_raw,
 FROM result_values
 WHERE kind = 'model_fact'
   AND NOT (source IN ('pwc-table', 'curated-table') AND record_key IN (SELECT record_key FROM model_facts));
-DELETE FROM result_rejects WHERE reason IS NULL;
 
 CREATE OR REPLACE TEMP TABLE accepted AS
-SELECT v.*, substr(md5(v.source || '|' || v.record_key), 1, 16) AS result_id,
+SELECT v.* EXCLUDE (reject_reason), substr(md5(v.source || '|' || v.record_key), 1, 16) AS result_id,
        -- SPEC precedence: reproduced > official leaderboard > paper > card claim
        CASE WHEN v.verify_token IS NOT NULL THEN 1
             WHEN v.hub_verified OR v.source = 'hub-leaderboard' THEN 2
             WHEN v.arxiv_id IS NOT NULL OR v.source = 'pwc-table' THEN 4
             ELSE 5 END AS precedence
 FROM result_values AS v
-WHERE v.kind IS DISTINCT FROM 'model_fact'
-  AND (v.source, v.record_key) NOT IN (SELECT (source, record_key) FROM result_rejects);
+WHERE v.kind IS DISTINCT FROM 'model_fact' AND v.reject_reason IS NULL;
 
 -- The first time each result was seen survives reruns (the working database keeps it).
 CREATE TABLE IF NOT EXISTS raw.results_seen (result_id VARCHAR PRIMARY KEY, first_seen_at TIMESTAMP);
