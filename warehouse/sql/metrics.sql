@@ -26,15 +26,18 @@ WITH seen AS (
     SELECT raw_name, source, dataset, n,
            regexp_replace(name_key(raw_name), '^%\s*', '') AS key
     FROM seen WHERE raw_name IS NOT NULL
-), split_off AS (
-    SELECT k.*, p.split,
+), key_splits AS (
+    -- each distinct name once (a few hundred, against tens of thousands of names per dataset):
+    -- the longest split prefix it starts with, and the rest
+    SELECT k.key, p.split,
            CASE WHEN p.prefix IS NULL THEN k.key
                 ELSE trim(regexp_replace(substr(k.key, length(p.prefix) + 1), '^[\s_\-:]+', '')) END AS rest
-    FROM keyed AS k
+    FROM (SELECT DISTINCT key FROM keyed) AS k
     LEFT JOIN split_prefixes AS p
       ON k.key = p.prefix OR regexp_matches(k.key, '^' || p.prefix || '[\s_\-:]+\S')
-    QUALIFY row_number() OVER (PARTITION BY k.raw_name, k.source, k.dataset
-                               ORDER BY length(p.prefix) DESC NULLS LAST) = 1
+    QUALIFY row_number() OVER (PARTITION BY k.key ORDER BY length(p.prefix) DESC NULLS LAST, p.split) = 1
+), split_off AS (
+    SELECT k.*, s.split, s.rest FROM keyed AS k JOIN key_splits AS s USING (key)
 )
 SELECT s.raw_name, s.source, s.dataset, s.n AS n_results, s.split,
        coalesce(a.metric, nullif(s.rest, ''), s.key) AS metric,
