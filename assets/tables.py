@@ -191,7 +191,8 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     """Every cell of every benchmark table in the snapshot's `tables/` (live mode too): one row per
     (file, task path, dataset, table row, metric) in `raw.table_results`, with the value text as
     found, and one row per file in `raw.table_files` (size, SHA-256, the failures it gave). Papers
-    with Code `*.json` files and archive `*.parquet` files are flattened in SQL, a file per core;
+    with Code `*.json` files (of the usual shape through DuckDB's typed JSON reader, any other shape
+    walked as JSON) and archive `*.parquet` files are flattened in SQL, a file per core;
     curated `*.csv` files follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
     that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
 
