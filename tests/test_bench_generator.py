@@ -15,7 +15,8 @@ from huggingface_hub.repocard_data import model_index_to_eval_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
 from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
-from bench.run import change_footprint, duckdb_equivalent, export_leaderboard_keys, pandas_equivalent  # noqa: E402
+from bench.run import (  # noqa: E402
+    change_footprint, duckdb_equivalent, export_leaderboard_keys, pandas_equivalent, table_reading_floor)
 from pipeline_harness import build, query  # noqa: E402
 from pipelines.resources import WarehouseResource  # noqa: E402
 
@@ -129,6 +130,16 @@ def test_benchmark_comparisons_compute_what_the_warehouse_does(tiny_warehouse: W
     checks = comparison(tiny_warehouse.working_path)["matches_warehouse"]
     assert checks["leaderboard_rows"]["warehouse"] > 0
     assert all(check["same"] for check in checks.values()), checks
+
+
+def test_table_reading_floor_reads_every_table_file(tiny: Path, tiny_warehouse: WarehouseResource) -> None:
+    floor = table_reading_floor(tiny)
+    assert floor["files"] == len(list((tiny / "tables").glob("*.json"))) == TINY.table_files
+    # every row of a task's own datasets was read: as many as the warehouse flattened from them
+    flattened = query(tiny_warehouse, "SELECT count(DISTINCT (source_file, task_path, dataset, row_index)) "
+                                      "FROM raw.table_results WHERE source_format = 'pwc-json' AND len(task_path) = 1 "
+                                      "AND subdataset IS NULL")[0][0]
+    assert floor["rows"] == flattened > 0
 
 
 def test_change_round(tiny: Path, tmp_path: Path) -> None:
