@@ -36,8 +36,10 @@ class TableFileRefused(Exception):
     """A whole table file DuckDB cannot read; its reason goes to the quarantine."""
 
 
-def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
+def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> int:
+    """A curated CSV file's rows into raw.table_results (its refusals into `log`); the rows read."""
     relative = str(path.relative_to(root))
+    con.execute("DELETE FROM raw.table_results WHERE source_file = ?", [relative])  # a changed file is read whole
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE curated AS "
@@ -51,7 +53,7 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
     missing = [c for c in CURATED_REQUIRED if c not in columns]
     if missing:
         log.fail(relative, f"missing required columns: {', '.join(missing)}")
-        return
+        return 0
     select = ", ".join(f'"{c}"' if c in columns else f'NULL::VARCHAR AS "{c}"' for c in CURATED_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE curated AS SELECT {select}, row_index FROM curated")
     con.execute(
@@ -63,7 +65,7 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
                nullif(lower(trim(split)), ''), coalesce(lower(trim(setting)), ''),
                nullif(trim(paper_title), ''), nullif(trim(paper_url), ''), try_cast(result_date AS DATE),
                try_cast(result_date AS DATE), coalesce(nullif(trim(source_url), ''), nullif(trim(paper_url), '')),
-               coalesce(try_cast(uses_additional_data AS BOOLEAN), false)
+               coalesce(try_cast(uses_additional_data AS BOOLEAN), false), NULL
         FROM curated
         WHERE nullif(trim(model_name), '') IS NOT NULL AND nullif(trim(benchmark), '') IS NOT NULL
           AND nullif(trim(metric), '') IS NOT NULL
@@ -75,6 +77,7 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         "OR nullif(trim(benchmark), '') IS NULL OR nullif(trim(metric), '') IS NULL"
     ).fetchall():
         log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric")
+    return con.execute("SELECT count(*) FROM curated").fetchall()[0][0]
 
 
 def _read_table_json_by_shape(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path) -> bool:
@@ -115,25 +118,31 @@ def _sha256(path: Path) -> str:
 
 
 def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog, read_by_shape: bool) -> None:
+                     log: IngestLog, read_by_shape: bool, reuse_rows: bool = False) -> tuple[int, int]:
     """One table file's cells into raw.table_results (its refusals into `log`); `read_by_shape`: the
-    file was already taken apart by `_read_table_json_by_shape`."""
+    file was already taken apart by `_read_table_json_by_shape`; `reuse_rows`: its rows of an earlier
+    reading by this code are still there. Returns the table rows flattened and the rows whose cells
+    were kept (in the file as they were when it was read before)."""
     if path.suffix == ".csv":
-        _load_curated_csv(con, path, root, log)
-        return
+        return _load_curated_csv(con, path, root, log), 0
     if path.suffix == ".parquet":
         _read_archive_parquet(con, path, root, log)
     elif not read_by_shape:
         _read_table_json(con, warehouse, path, root, log)
-    warehouse.run_sql(con, "benchmark_table_rows", root=str(root))
+    warehouse.run_sql(con, "benchmark_table_rows", root=str(root), source_file=str(path.relative_to(root)),
+                      reuse_rows=reuse_rows)
     for key, reason, payload in con.execute("SELECT * FROM table_row_errors ORDER BY 1").fetchall():
         log.fail(key, reason, payload)
+    read, kept = con.execute("SELECT rows_read, rows_kept FROM table_row_counts").fetchall()[0]
+    return read - kept, kept
 
 
 def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, paths: dict[str, tuple[Path, Path]],
-                      log: IngestLog, name: str, size: int, sha256: str) -> list[tuple[str, str, str | None]]:
+                      log: IngestLog, kept: set[str], name: str, size: int, sha256: str) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
     """Load one listed table file in its own transaction on its own cursor and record it in
-    raw.table_files; return what it refused. A file DuckDB cannot read at all is recorded alone."""
+    raw.table_files; return what it refused, and its rows flattened and kept. `kept`: the files
+    whose rows of an earlier reading are still there. A file DuckDB cannot read at all is recorded
+    alone, without rows."""
     base, path = paths[name]
     file_log = IngestLog(log.source, log.mode)
     with con.cursor() as cursor:
@@ -141,30 +150,32 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
         read_by_shape = path.suffix == ".json" and _read_table_json_by_shape(cursor, warehouse, path)
         cursor.execute("BEGIN")
         try:
-            _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape)
+            rows = _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape, name in kept)
         except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
+            cursor.execute("DELETE FROM raw.table_results WHERE source_file = ?", [name])
             file_log.failures = [(name, str(refused), None)]
+            rows = (0, 0)
         failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in file_log.failures]
         cursor.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
                        [name, size, sha256, PARSER_VERSION, failures, utc_now()])
         cursor.execute("COMMIT")
-    return file_log.failures
+    return file_log.failures, rows
 
 
-def _drop_rows_of_unlisted_files(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource) -> None:
-    """Remove the raw.table_results rows of files not in raw.table_files. When most rows go, the table
-    is rebuilt from the rows kept instead: DuckDB removes deleted keys from the primary-key index one
-    by one (about 10 s per million rows)."""
+def _drop_rows_of_files_not_kept(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource) -> None:
+    """Remove the raw.table_results rows of files not in `table_files_kept`. When most rows go, the
+    table is rebuilt from the rows kept instead: DuckDB removes deleted keys from the primary-key
+    index one by one (about 10 s per million rows)."""
     unlisted, rows = con.execute(
-        "SELECT count(*) FILTER (WHERE source_file NOT IN (SELECT source_file FROM raw.table_files)), count(*) "
+        "SELECT count(*) FILTER (WHERE source_file NOT IN (SELECT source_file FROM table_files_kept)), count(*) "
         "FROM raw.table_results").fetchone()
     if unlisted * 2 <= rows:
-        con.execute("DELETE FROM raw.table_results WHERE source_file NOT IN (SELECT source_file FROM raw.table_files)")
+        con.execute("DELETE FROM raw.table_results WHERE source_file NOT IN (SELECT source_file FROM table_files_kept)")
         return
     con.execute("CREATE OR REPLACE TEMP TABLE kept_table_results AS SELECT * FROM raw.table_results "
-                "WHERE source_file IN (SELECT source_file FROM raw.table_files)")
+                "WHERE source_file IN (SELECT source_file FROM table_files_kept)")
     con.execute("DROP TABLE raw.table_results")
     warehouse.run_sql(con, "create_raw_schema")
     con.execute("INSERT INTO raw.table_results SELECT * FROM kept_table_results")
@@ -198,9 +209,11 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
 
     Incremental: a file whose size and hash (and the code that reads it) did not change since it was
     loaded is not read again, its rows and failures are kept; changed and new files are read again,
-    the rows of deleted files removed. The result is the same as a full rebuild. Each file is loaded
-    in its own transaction: a run killed midway leaves every file's rows either as they were or
-    complete, and the next run reads what is left."""
+    and in a changed JSON or Parquet file only the table rows that are new or changed (in place or
+    content, `row_hash`) are flattened, the others keep their cells; the rows of deleted files are
+    removed. The result is the same as a full rebuild. Each file is loaded in its own transaction: a
+    run killed midway leaves every file's rows either as they were or complete, and the next run
+    reads what is left."""
     # The snapshot's own table files are read in both modes (live mode fetches no tables but the
     # archive, which lands in the cache): each file is named relative to the directory it is in.
     snapshot_root = Path(snapshot.snapshot_dir)
@@ -219,23 +232,33 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         con.execute("BEGIN")
         removed = con.execute("SELECT count(*) FROM raw.table_files WHERE source_file NOT IN "
                               "(SELECT source_file FROM found_table_files)").fetchone()[0]
+        # the rows of a file still listed and read by this code stay until the file is read again:
+        # unchanged, all of them; changed, those of its table rows that did not change
+        con.execute("CREATE OR REPLACE TEMP TABLE table_files_kept AS SELECT source_file FROM raw.table_files "
+                    "WHERE parser = ? AND source_file IN (SELECT source_file FROM found_table_files)",
+                    [PARSER_VERSION])
         to_read = list(files_to_read(con, "raw.table_files", "found_table_files", ("bytes", "sha256"),
                                      PARSER_VERSION).itertuples(index=False))
-        _drop_rows_of_unlisted_files(con, warehouse)
+        _drop_rows_of_files_not_kept(con, warehouse)
+        kept = {name for (name,) in con.execute("SELECT source_file FROM table_files_kept").fetchall()}
         con.execute("COMMIT")
         log.recall(con, "raw.table_files")
         # Flattening one file keeps one core busy: files are read side by side, each on its own
         # connection and in its own transaction, the largest first (so that no large file is left
         # to one core at the end); their refusals join the log in file order.
         with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
-            loads = {file: pool.submit(_read_listed_file, con, warehouse, paths, log, *file)
+            loads = {file: pool.submit(_read_listed_file, con, warehouse, paths, log, kept, *file)
                      for file in sorted(to_read, key=lambda file: file.bytes, reverse=True)}
+            flattened = reused = 0
             for file in to_read:
-                log.failures.extend(loads[file].result())
+                failures, (file_flattened, file_reused) = loads[file].result()
+                log.failures.extend(failures)
+                flattened, reused = flattened + file_flattened, reused + file_reused
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())
         log.save(con)
     return dg.MaterializeResult(metadata={
         **log.metadata(), "cells_per_file": dg.MetadataValue.json(per_file),
-        "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed})
+        "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed,
+        "table_rows_flattened": flattened, "table_rows_kept": reused})

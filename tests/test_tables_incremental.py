@@ -66,6 +66,8 @@ def test_unchanged_rerun_reads_no_file(table_snapshot: Path, tmp_path: Path) -> 
 def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
         table_snapshot: Path, tmp_path: Path, shared: Path) -> None:
     _, incremental = build(table_snapshot, tmp_path / "incremental")
+    snli_rows = query(incremental, "SELECT count(DISTINCT row_hash) FROM raw.table_results "
+                                   "WHERE source_file = 'tables/snli.json'")[0][0]
     snli = table_snapshot / "tables" / "snli.json"
     tasks = json.loads(snli.read_text())
     row = tasks[0]["datasets"][0]["sota"]["rows"][0]
@@ -77,6 +79,7 @@ def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
 
     rerun = ingest(table_snapshot, tmp_path / "incremental", [tables.benchmark_table_rows])["benchmark_table_rows"]
     assert (rerun["files_read"], rerun["files_unchanged"], rerun["files_removed"]) == (2, 3, 1)
+    assert rerun["table_rows_kept"] == snli_rows - 1 > 0            # snli's other rows keep their cells
     assert query(incremental, "SELECT count(*) FROM raw.table_results WHERE source_file = 'tables/coqa.json'") == [(0,)]
     assert query(incremental, "SELECT count(*) FROM raw.table_results WHERE value_raw = '99.9'") == [(1,)]
     assert {k for (k,) in query(incremental, "SELECT record_key FROM raw.ingest_failures")} == {
@@ -87,6 +90,20 @@ def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
     result, scratch = build(table_snapshot, tmp_path / "scratch")
     assert result.success
     assert content(incremental, TABLES) == content(scratch, TABLES)
+
+
+def test_a_changed_file_that_breaks_loses_its_rows(table_snapshot: Path, tmp_path: Path) -> None:
+    ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])
+    warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
+    squad = table_snapshot / "tables" / "squad.json"
+    squad.write_bytes(squad.read_bytes()[:5000])                      # truncated upstream
+    (table_snapshot / "tables" / "curated.csv").write_text("model,score\nA,1\n")   # required columns gone
+    rerun = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (rerun["files_read"], rerun["table_rows_kept"]) == (2, 0)
+    assert query(warehouse, "SELECT count(*) FROM raw.table_results WHERE source_file IN "
+                            "('tables/squad.json', 'tables/curated.csv')") == [(0,)]
+    assert {k for (k,) in query(warehouse, "SELECT record_key FROM raw.ingest_failures")} >= {
+        "tables/squad.json", "tables/curated.csv"}
 
 
 def test_new_reading_code_reads_every_file_again(table_snapshot: Path, tmp_path: Path,

@@ -1,10 +1,13 @@
--- Flattens the evaluation-tables tasks of one file into raw.table_results: one row per (file, task
--- path, dataset, table row, metric), walking subtasks and subdatasets to any depth, value text kept
--- as found. It starts from the pieces create_table_docs holds: whole tasks (a JSON file read by
--- read_table_files, archive Parquet rows), or the rows, subtasks and subdatasets of a file that
--- read_table_json_by_shape took apart. Each level unnests its lists once, in the projection, and
--- passes on only its items, never the node they came from (lateral json_each over whole nodes
--- copied a node per item: quadratic in leaderboard size).
+-- Flattens the evaluation-tables tasks of one file, getvariable('source_file'), into
+-- raw.table_results: one row per (file, task path, dataset, table row, metric), walking subtasks and
+-- subdatasets to any depth, value text kept as found. It starts from the pieces create_table_docs
+-- holds: whole tasks (a JSON file read by read_table_files, archive Parquet rows), or the rows,
+-- subtasks and subdatasets of a file that read_table_json_by_shape took apart. Each level unnests
+-- its lists once, in the projection, and passes on only its items, never the node they came from
+-- (lateral json_each over whole nodes copied a node per item: quadratic in leaderboard size).
+-- A changed file read before by this code (getvariable('reuse_rows')) keeps the cells of every table
+-- row still in it as it was (same place, same JSON: same row_hash); only new and changed rows are
+-- flattened, and the cells of the others are deleted.
 
 CREATE OR REPLACE TEMP TABLE table_rows AS
 WITH RECURSIVE tasks(filename, task_position, task_path, categories, node) AS (
@@ -28,11 +31,29 @@ WITH RECURSIVE tasks(filename, task_position, task_path, categories, node) AS (
            concat_ws(' > ', subdataset, coalesce(s.item ->> 'dataset', 'subdataset ' || s.i)),
            position || '.' || s.i, s.item
     FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.subdatasets')) AS s FROM all_datasets)
+), walked_rows AS (
+    SELECT * EXCLUDE (r), r.i AS row_index, r.item AS row_json
+    FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.sota.rows')) AS r FROM all_datasets)
+    UNION ALL
+    SELECT * FROM table_row_docs
 )
-SELECT * EXCLUDE (r), r.i AS row_index, r.item AS row_json
-FROM (SELECT * EXCLUDE (node), unnest(json_items(node, '$.sota.rows')) AS r FROM all_datasets)
-UNION ALL
-SELECT * FROM table_row_docs;
+SELECT *, md5_number(to_json({task_path: task_path, categories: categories, dataset: dataset, subdataset: subdataset,
+                       position: position, row_index: row_index, row: row_json})::VARCHAR) AS row_hash
+FROM walked_rows;
+
+CREATE OR REPLACE TEMP TABLE table_rows_kept AS
+SELECT DISTINCT row_hash FROM raw.table_results
+WHERE getvariable('reuse_rows') AND source_file = getvariable('source_file')
+  AND row_hash IN (SELECT row_hash FROM table_rows);
+
+DELETE FROM raw.table_results
+WHERE getvariable('reuse_rows') AND source_file = getvariable('source_file')
+  AND (row_hash IS NULL OR row_hash NOT IN (SELECT row_hash FROM table_rows_kept));
+
+CREATE OR REPLACE TEMP TABLE table_row_counts AS
+SELECT (SELECT count(*) FROM table_rows) AS rows_read, (SELECT count(*) FROM table_rows_kept) AS rows_kept;
+
+DELETE FROM table_rows WHERE row_hash IN (SELECT row_hash FROM table_rows_kept);
 
 INSERT INTO raw.table_results
 WITH cells AS (
@@ -81,7 +102,8 @@ SELECT record_key,
        try_cast(paper_date AS DATE) AS paper_date,
        try_cast(paper_date AS DATE) AS result_date,
        nullif(trim(paper_url), '') AS source_url,
-       coalesce(try_cast(uses_additional_data AS BOOLEAN), false) AS uses_additional_data
+       coalesce(try_cast(uses_additional_data AS BOOLEAN), false) AS uses_additional_data,
+       row_hash
 FROM one_cell_per_key;
 
 -- Rows that cannot give a cell although they hold something: not an object, or metrics of another shape.
@@ -95,6 +117,7 @@ FROM table_rows
 WHERE json_type(row_json) <> 'OBJECT'
    OR (json_type(row_json -> 'metrics') NOT IN ('NULL', 'OBJECT') AND json_object_of(row_json -> 'metrics') IS NULL);
 DROP TABLE table_rows;
+DROP TABLE table_rows_kept;
 DROP TABLE table_task_docs;
 DROP TABLE table_subtask_docs;
 DROP TABLE table_subdataset_docs;

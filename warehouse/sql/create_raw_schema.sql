@@ -203,8 +203,12 @@ CREATE TABLE IF NOT EXISTS raw.table_results (
     paper_date DATE,
     result_date DATE,
     source_url VARCHAR,
-    uses_additional_data BOOLEAN
+    uses_additional_data BOOLEAN,
+    row_hash UHUGEINT               -- MD5 of the table row's place and JSON (NULL for curated rows): a
+                                    -- changed file keeps the cells of the rows it still holds as they were
 );
+-- (working databases made before row_hash existed)
+ALTER TABLE raw.table_results ADD COLUMN IF NOT EXISTS row_hash UHUGEINT;
 
 -- One row per benchmark table file in raw.table_results, as it was when read: a rerun reads again
 -- only files whose size or hash changed (or that the code reading them changed since).
