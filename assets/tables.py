@@ -138,7 +138,8 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
 
 
 def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, paths: dict[str, tuple[Path, Path]],
-                      log: IngestLog, kept: set[str], name: str, size: int, sha256: str) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
+                      log: IngestLog, kept: set[str], name: str, size: int, sha256: str
+                      ) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
     """Load one listed table file in its own transaction on its own cursor and record it in
     raw.table_files; return what it refused, and its rows flattened and kept. `kept`: the files
     whose rows of an earlier reading are still there. A file DuckDB cannot read at all is recorded

@@ -92,6 +92,24 @@ def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
     assert content(incremental, TABLES) == content(scratch, TABLES)
 
 
+def test_a_changed_file_still_refuses_its_unchanged_bad_rows(tmp_path: Path) -> None:
+    snap = tmp_path / "snap"
+    (snap / "tables").mkdir(parents=True)
+    rows = [{"model_name": "A", "metrics": {"Acc": "1"}}, "not a row", {"model_name": "B", "metrics": {"Acc": "2"}},
+            {"model_name": "C", "metrics": ["Acc", "3"]}]
+    tasks = [{"task": "T", "categories": ["NLP"], "datasets": [{"dataset": "D", "sota": {"rows": rows}}]}]
+    (snap / "tables" / "t.json").write_text(json.dumps(tasks))
+    first = ingest(snap, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    rows[2]["metrics"]["Acc"] = "2.5"
+    (snap / "tables" / "t.json").write_text(json.dumps(tasks))
+    again = ingest(snap, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
+    assert (first["table_rows_flattened"], first["table_rows_kept"]) == (4, 0)
+    assert (again["table_rows_flattened"], again["table_rows_kept"]) == (3, 1)   # B and the two bad rows
+    assert again["quarantined"] == first["quarantined"] == 2
+    warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
+    assert query(warehouse, "SELECT model_name, value_raw FROM raw.table_results ORDER BY 1") == [("A", "1"), ("B", "2.5")]
+
+
 def test_a_changed_file_that_breaks_loses_its_rows(table_snapshot: Path, tmp_path: Path) -> None:
     ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])
     warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))

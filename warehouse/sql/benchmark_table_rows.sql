@@ -107,6 +107,7 @@ SELECT record_key,
 FROM one_cell_per_key;
 
 -- Rows that cannot give a cell although they hold something: not an object, or metrics of another shape.
+-- (Such a row has no cells, so no row_hash was kept for it: it is among the rows just flattened.)
 CREATE OR REPLACE TEMP TABLE table_row_errors AS
 SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_to_string(task_path, ' > '),
                  dataset, position, row_index) AS record_key,
