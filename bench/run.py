@@ -249,7 +249,7 @@ def table_reading_floor(snapshot: Path) -> dict:
     nothing: the least a run costs when every table file changed, however little changed inside."""
     import duckdb
 
-    from assets.tables import TABLE_READERS
+    from assets.tables import TABLE_READERS, _read_table_json_by_shape
     from pipelines.resources import WarehouseResource
 
     files = sorted(snapshot.glob("tables/*.json"), key=lambda f: f.stat().st_size, reverse=True)
@@ -258,8 +258,8 @@ def table_reading_floor(snapshot: Path) -> dict:
     def read(path: Path) -> int:
         with con.cursor() as cursor:
             WarehouseResource.run_sql(cursor, "create_table_docs")
-            WarehouseResource.run_sql(cursor, "read_table_json_by_shape", table_file=str(path),
-                                      table_file_bytes=path.stat().st_size)
+            if not _read_table_json_by_shape(cursor, WarehouseResource, path):
+                raise ValueError(f"{path} is not of the usual Papers with Code shape")
             return cursor.execute("SELECT count(*) FROM table_row_docs").fetchall()[0][0]
 
     try:

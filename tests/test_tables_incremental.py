@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from assets import catalog, tables
@@ -111,17 +112,21 @@ def test_a_changed_file_still_refuses_its_unchanged_bad_rows(tmp_path: Path) -> 
 
 
 def test_a_changed_file_that_breaks_loses_its_rows(table_snapshot: Path, tmp_path: Path) -> None:
+    archive = table_snapshot / "tables" / "archive.parquet"          # the Hub archive's shape: tasks as rows
+    duckdb.execute("COPY (SELECT * FROM read_json(?)) TO ?", [str(table_snapshot / "tables" / "coqa.json"), str(archive)])
     ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])
     warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
+    broken = ("tables/squad.json", "tables/curated.csv", "tables/archive.parquet")
+    assert query(warehouse, f"SELECT count(DISTINCT source_file) FROM raw.table_results WHERE source_file IN {broken}"
+                 ) == [(3,)]
     squad = table_snapshot / "tables" / "squad.json"
     squad.write_bytes(squad.read_bytes()[:5000])                      # truncated upstream
     (table_snapshot / "tables" / "curated.csv").write_text("model,score\nA,1\n")   # required columns gone
+    archive.write_bytes(archive.read_bytes()[:-100])                   # unreadable Parquet: the file is refused
     rerun = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
-    assert (rerun["files_read"], rerun["table_rows_kept"]) == (2, 0)
-    assert query(warehouse, "SELECT count(*) FROM raw.table_results WHERE source_file IN "
-                            "('tables/squad.json', 'tables/curated.csv')") == [(0,)]
-    assert {k for (k,) in query(warehouse, "SELECT record_key FROM raw.ingest_failures")} >= {
-        "tables/squad.json", "tables/curated.csv"}
+    assert (rerun["files_read"], rerun["table_rows_kept"]) == (3, 0)
+    assert query(warehouse, f"SELECT count(*) FROM raw.table_results WHERE source_file IN {broken}") == [(0,)]
+    assert {k for (k,) in query(warehouse, "SELECT record_key FROM raw.ingest_failures")} >= set(broken)
 
 
 def test_new_reading_code_reads_every_file_again(table_snapshot: Path, tmp_path: Path,
