@@ -66,12 +66,20 @@ CREATE OR REPLACE TEMP TABLE result_values AS
 -- Hub cards write percent metrics either as fractions (0.801) or as percentages (80.1). A card's
 -- values of one metric share a scale: they are fractions when the metric's Hub convention is
 -- 'fraction' and none of them exceeds 1. Scaling is rounded to 12 decimals (80.1, not 80.10000000000001).
--- A score that cannot become a result gets its reason (reject_reason) here, in the same pass.
-WITH scaled AS (
-    SELECT *,
-           unit = 'percent' AND scale_origin = 'hub' AND hub_unit = 'fraction' AND NOT parsed.percent_sign
-           AND max(parsed.value) OVER (PARTITION BY source, model_name_raw, metric) <= 1 AS hub_fraction
-    FROM result_candidates
+-- A score that cannot become a result gets its reason (reject_reason) here, in the same pass, and
+-- every value its result_id (a hash of source and record key) and its source's precedence.
+WITH card_scales AS (
+    -- the largest value of each card's metric (only Hub values are ever scaled)
+    SELECT source, model_name_raw, metric, max(parsed.value) AS max_value
+    FROM result_candidates WHERE scale_origin = 'hub' GROUP BY ALL
+), scaled AS (
+    SELECT c.*,
+           c.unit = 'percent' AND c.scale_origin = 'hub' AND c.hub_unit = 'fraction' AND NOT c.parsed.percent_sign
+           AND s.max_value <= 1 AS hub_fraction
+    FROM result_candidates AS c
+    LEFT JOIN card_scales AS s
+      ON s.source = c.source AND s.model_name_raw IS NOT DISTINCT FROM c.model_name_raw
+     AND s.metric IS NOT DISTINCT FROM c.metric
 ), valued AS (
     SELECT * EXCLUDE (hub_fraction),
            CASE
@@ -87,7 +95,12 @@ WITH scaled AS (
            END AS spread
     FROM scaled
 )
-SELECT *,
+SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,
+       -- SPEC precedence: reproduced > official leaderboard > paper > card claim
+       CASE WHEN verify_token IS NOT NULL THEN 1
+            WHEN hub_verified OR source = 'hub-leaderboard' THEN 2
+            WHEN arxiv_id IS NOT NULL OR source = 'pwc-table' THEN 4
+            ELSE 5 END AS precedence,
        CASE
            WHEN kind = 'model_fact' THEN NULL
            WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
@@ -121,15 +134,10 @@ FROM result_values
 WHERE kind = 'model_fact'
   AND NOT (source IN ('pwc-table', 'curated-table') AND record_key IN (SELECT record_key FROM model_facts));
 
-CREATE OR REPLACE TEMP TABLE accepted AS
-SELECT v.* EXCLUDE (reject_reason), substr(md5(v.source || '|' || v.record_key), 1, 16) AS result_id,
-       -- SPEC precedence: reproduced > official leaderboard > paper > card claim
-       CASE WHEN v.verify_token IS NOT NULL THEN 1
-            WHEN v.hub_verified OR v.source = 'hub-leaderboard' THEN 2
-            WHEN v.arxiv_id IS NOT NULL OR v.source = 'pwc-table' THEN 4
-            ELSE 5 END AS precedence
-FROM result_values AS v
-WHERE v.kind IS DISTINCT FROM 'model_fact' AND v.reject_reason IS NULL;
+-- the values that became results (a view: the valuing pass above already gave them their ids)
+CREATE OR REPLACE TEMP VIEW accepted AS
+SELECT * EXCLUDE (reject_reason) FROM result_values
+WHERE kind IS DISTINCT FROM 'model_fact' AND reject_reason IS NULL;
 
 -- The first time each result was seen survives reruns (the working database keeps it).
 CREATE TABLE IF NOT EXISTS raw.results_seen (result_id VARCHAR PRIMARY KEY, first_seen_at TIMESTAMP);
