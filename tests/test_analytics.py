@@ -91,3 +91,16 @@ def test_a_benchmark_without_a_task_area_takes_its_papers_most_common_area_ties_
     # five papers, five areas, one each: the first area by name, the same on every build
     assert areas["TieBench"] == "Computer Vision / arxiv category"
     assert areas["MajorityBench"] == "Speech / arxiv category"          # two Speech papers beat one CV paper
+
+
+def test_page_views_are_listed_and_tables_counted_in_the_metadata(tmp_path):
+    write_curated(tmp_path / "snap", [{**SQUAD, "model_name": "first", "value": "70"},
+                                      {**SQUAD, "model_name": "second", "value": "80"}])
+    result, _ = build(tmp_path / "snap", tmp_path / "state")
+    metadata = {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+                for e in result.get_asset_materialization_events()}
+    page = metadata["model_page"]
+    assert page["views"].split(", ")[:2] == ["model_page_card", "model_page_benchmarks"]
+    assert "dagster/row_count" not in page and not any(k.startswith("rows/") for k in page)
+    assert page["preview"] != "(empty)"
+    assert (metadata["leaderboard"]["dagster/row_count"], metadata["results"]["rows/result_rejects"]) == (2, 0)
