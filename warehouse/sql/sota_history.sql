@@ -2,25 +2,29 @@
 -- of the art from which date to which. A result becomes SOTA on its result_date when it beats
 -- (strictly) every earlier-dated result; it holds until the next such record. Results without a
 -- date are left out (they cannot be placed in time). Grain: one row per record-setting result.
+-- The running best runs on narrow rows (a number per leaderboard, date, id, value); the keys and
+-- the model join back to the records only.
 CREATE OR REPLACE TABLE sota_history AS
 WITH dated AS (
-    SELECT r.benchmark_id, r.metric, coalesce(r.split, '') AS split, r.setting, r.model_id, r.result_id,
-           r.value, r.result_date,
+    SELECT r.benchmark_id, r.metric, coalesce(r.split, '') AS split, r.setting, r.result_id, r.result_date,
            CASE m.direction WHEN 'higher' THEN r.value ELSE -r.value END AS goodness
     FROM results AS r JOIN metrics AS m USING (metric)
     WHERE m.direction IN ('higher', 'lower') AND r.value IS NOT NULL AND r.result_date IS NOT NULL
+), boards AS MATERIALIZED (
+    SELECT row_number() OVER () AS board, *
+    FROM (SELECT DISTINCT benchmark_id, metric, split, setting FROM dated)
 ), running AS (
-    SELECT *,
-           max(goodness) OVER (PARTITION BY benchmark_id, metric, split, setting ORDER BY result_date, result_id
+    SELECT board, result_id, result_date, goodness,
+           max(goodness) OVER (PARTITION BY board ORDER BY result_date, result_id
                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS best_before
-    FROM dated
+    FROM dated JOIN boards USING (benchmark_id, metric, split, setting)
 ), records AS (
-    SELECT * FROM running WHERE best_before IS NULL OR goodness > best_before
+    SELECT board, result_id, result_date,
+           lead(result_date) OVER (PARTITION BY board ORDER BY result_date, result_id) AS held_until
+    FROM running WHERE best_before IS NULL OR goodness > best_before
 )
-SELECT benchmark_id, metric, split, setting, model_id, result_id, value,
-       result_date AS held_from,
-       lead(result_date) OVER (PARTITION BY benchmark_id, metric, split, setting ORDER BY result_date, result_id)
-           AS held_until,
-       lead(result_date) OVER (PARTITION BY benchmark_id, metric, split, setting ORDER BY result_date, result_id)
-           IS NULL AS is_current
-FROM records;
+SELECT b.benchmark_id, b.metric, b.split, b.setting, r.model_id, s.result_id, r.value,
+       s.result_date AS held_from, s.held_until, s.held_until IS NULL AS is_current
+FROM records AS s
+JOIN boards AS b USING (board)
+JOIN results AS r USING (result_id);
