@@ -26,7 +26,7 @@ def built(tmp_path_factory):
         # a group of one
         row("Solo", "12.0", metric="BLEU", benchmark="Lonely"),
         # unknown direction: never ranked
-        row("A", "3", metric="Mystery score", benchmark="Toy"),
+        row("A", "3", metric="Zorblax index", benchmark="Toy"),
         # settings never share a leaderboard
         row("A", "60", benchmark="Set", setting="zero-shot"), row("B", "65", benchmark="Set", setting="translate-train-all"),
         # percent sign and bold values parse to the same number
@@ -72,9 +72,9 @@ def test_group_of_one_is_thin_sota(built):
 
 def test_unknown_direction_is_not_ranked(built):
     _, warehouse = built
-    assert query(warehouse, "SELECT count(*) FROM leaderboard WHERE metric = 'mystery score'") == [(0,)]
-    assert query(warehouse, "SELECT direction FROM metrics WHERE metric = 'mystery score'") == [(None,)]
-    assert ("mystery score",) in query(warehouse, "SELECT metric FROM unknown_metrics")
+    assert query(warehouse, "SELECT count(*) FROM leaderboard WHERE metric = 'zorblax index'") == [(0,)]
+    assert query(warehouse, "SELECT direction FROM metrics WHERE metric = 'zorblax index'") == [(None,)]
+    assert ("zorblax index",) in query(warehouse, "SELECT metric FROM unknown_metrics")
 
 
 def test_settings_are_separate_leaderboards(built):

@@ -14,13 +14,14 @@ WITH synonyms AS (
     FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv', all_varchar = true)
 ), table_refs AS (
     -- the papers of a way of naming are gathered in a list: a few thousand names, not one row per paper
-    SELECT 'tables' AS source, dataset, subdataset, task, task_path, area_hint,
+    SELECT 'tables' AS source, dataset, dataset AS alias_dataset, subdataset, task, task_path, area_hint,
            list_sort(list_distinct(list(arxiv_id_of(paper_url)))) AS arxiv_ids   -- NULLs dropped
     FROM (SELECT DISTINCT dataset, subdataset, task, task_path, area AS area_hint, paper_url
           FROM raw.table_results WHERE dataset IS NOT NULL)
     GROUP BY ALL
 ), hub_refs AS (
-    SELECT DISTINCT 'hub', coalesce(dataset_type, dataset_name), dataset_config, coalesce(task_name, task_type),
+    SELECT DISTINCT 'hub', hub_dataset(dataset_type, dataset_name, dataset_config), coalesce(dataset_type, dataset_name),
+           dataset_config, coalesce(task_name, task_type),
            [coalesce(task_name, task_type)], NULL, []::VARCHAR[]
     FROM raw.hub_eval_results WHERE coalesce(dataset_type, dataset_name) IS NOT NULL
 ), refs AS (
@@ -37,7 +38,7 @@ SELECT r.source, r.dataset, r.subdataset, r.raw_task AS task, r.task AS canonica
        coalesce(a.task, r.task) AS benchmark_task
 FROM refs AS r
 LEFT JOIN aliases AS a
-  ON a.alias_key = name_key(r.dataset) AND (r.subdataset IS NULL OR r.source = 'hub');
+  ON a.alias_key = name_key(r.alias_dataset) AND (r.subdataset IS NULL OR r.source = 'hub');
 
 CREATE OR REPLACE TABLE benchmarks AS
 WITH task_areas AS (

@@ -4,9 +4,47 @@
 CREATE OR REPLACE MACRO slug(text) AS
     trim(regexp_replace(lower(trim(text)), '[^a-z0-9]+', '-', 'g'), '-');
 
+-- A model name without its trailing footnote marks (†, ‡, §, ¶, superscript digits): "BERT†" is BERT.
+CREATE OR REPLACE MACRO model_name_unmarked(text) AS
+    trim(regexp_replace(trim(text), '[\s†‡§¶¹²³⁴⁵⁶⁷⁸⁹⁰]+$', ''));
+
+-- The key of a model name in synthetic ids: a slug in which symbols that name a variant stay
+-- ("ABS+" -> "abs-plus", "C++" -> "c-plus-plus", "Model*" -> "model-star", "A#" -> "a-sharp").
+CREATE OR REPLACE MACRO model_name_key(text) AS
+    slug(replace(replace(replace(replace(replace(model_name_unmarked(text), '++', ' plus plus '), '+', ' plus '),
+                                 '*', ' star '), '#', ' sharp '), '&', ' and '));
+
+-- What makes two spellings one model name: case, spaces, hyphens, underscores, dots and grouping
+-- braces ignored ("{BERT-base} (single-model)" is "BERT-Base (single model)").
+CREATE OR REPLACE MACRO model_spelling_key(text) AS
+    lower(regexp_replace(model_name_unmarked(text), '[\s\-_.{}]+', '', 'g'));
+
 -- A model or metric name compared loosely: case, spacing and surrounding punctuation ignored.
 CREATE OR REPLACE MACRO name_key(text) AS
     trim(regexp_replace(lower(trim(text)), '\s+', ' ', 'g'));
+
+-- A metric name as a key: name_key after invisible characters (BOM, zero-width) are removed,
+-- no-break spaces made spaces, and the snake case of Hub metric types read as words
+-- ("ndcg_at_10" is "ndcg@10", "cos_sim_spearman" is "cos sim spearman").
+CREATE OR REPLACE MACRO metric_key(text) AS
+    name_key(replace(replace(regexp_replace(regexp_replace(text, '[\x{FEFF}\x{200B}-\x{200D}\x{2060}]', '', 'g'),
+                                           '\x{00A0}', ' ', 'g'), '_at_', '@'), '_', ' '));
+
+-- The dataset of a Hub model-index result, as its identity: the dataset type, and beside it the
+-- dataset name when the name says more than the type (two tasks of a suite on one dataset type:
+-- "MTEB SummEval" and "MTEB SummEvalSummarization.v2" on mteb/summeval). A name that only restates
+-- the type ("SQuAD v2" for squad_v2, "MTEB SummEval (default)" for mteb/summeval) adds nothing.
+CREATE OR REPLACE MACRO hub_dataset(dataset_type, dataset_name, dataset_config) AS
+    CASE WHEN nullif(trim(dataset_type), '') IS NULL THEN dataset_name
+         WHEN nullif(trim(dataset_name), '') IS NULL
+              OR regexp_replace(lower(regexp_replace(dataset_name, '\s*\(' || regexp_escape(coalesce(dataset_config, '')) || '\)\s*$', '')), '[^a-z0-9]', '', 'g')
+                 IN (regexp_replace(lower(dataset_type), '[^a-z0-9]', '', 'g'),
+                     regexp_replace(lower(split_part(dataset_type, '/', -1)), '[^a-z0-9]', '', 'g'),
+                     regexp_replace(lower(split_part(dataset_type, '/', -1) || coalesce(dataset_config, '')), '[^a-z0-9]', '', 'g'),
+                     regexp_replace(lower(dataset_type || coalesce(dataset_config, '')), '[^a-z0-9]', '', 'g'))
+             THEN dataset_type
+         ELSE dataset_type || ' / ' || trim(regexp_replace(dataset_name, '\s*\(' || regexp_escape(coalesce(dataset_config, '')) || '\)\s*$', ''))
+    END;
 
 -- The arXiv id (no version) in a reference: URL (abs/pdf, any version), "arXiv:" prefix, arXiv DOI
 -- (10.48550/arXiv.<id>), bare id. Old-style ids keep their archive in lower case and drop the

@@ -1,8 +1,12 @@
 -- model_resolution: every model name a benchmark table uses -> model_id. Evidence, in order:
 -- the curated row's own model_id; the alias table (reference/model_aliases.csv); the one Hub
 -- model whose card cites the row's paper under the row's name; an exact normalised match with the
--- name part of exactly one Hub repo id. Otherwise the model keeps a
--- synthetic key 'paper:<arXiv id | title slug | unknown>/<name slug>'.
+-- name part of exactly one Hub repo id. Otherwise the model keeps a synthetic key
+-- 'paper:<arXiv id | title slug | unknown>/<name key>'. The name key keeps what symbols say
+-- ("ABS+" is abs-plus, not abs; "C++" cpp-like plus-plus; "*" star): two distinct names of one
+-- paper share a model only when they differ in nothing but case, spaces, hyphens, underscores,
+-- dots, braces and trailing footnote marks (†, ‡, §, ¶, superscript digits); any other pair whose keys
+-- would still meet gets a short hash of its name in the key, and is listed in model_ambiguities.
 CREATE OR REPLACE TABLE model_resolution AS
 WITH aliases AS (
     SELECT name_key(name) AS name_key, nullif(model_id, '') AS model_id, nullif(org, '') AS org
@@ -18,15 +22,21 @@ WITH aliases AS (
     GROUP BY ALL HAVING count(*) = 1
 ), legacy AS (
     SELECT alias, model_id FROM raw.hub_model_aliases
-), names AS (
+), raw_names AS (
     SELECT DISTINCT model_name, given_id,
-           coalesce(arxiv_id_of(paper_url), nullif(slug(paper_title), ''), 'unknown') AS paper_key
+           coalesce(arxiv_id_of(paper_url), nullif(slug(paper_title), ''), 'unknown') AS paper_key,
+           model_name_key(model_name) AS name_slug, model_spelling_key(model_name) AS spelling
     FROM (SELECT DISTINCT model_name, model_id AS given_id, paper_url, paper_title    -- parsed once each
           FROM raw.table_results WHERE model_name IS NOT NULL AND model_name <> '')
+), names AS (
+    -- a name key shared by two spellings that are not one name gets a hash of the spelling
+    SELECT *, name_slug || CASE WHEN count(DISTINCT spelling) OVER (PARTITION BY paper_key, name_slug) > 1
+                                THEN '-' || substr(md5(spelling), 1, 6) ELSE '' END AS name_id
+    FROM raw_names
 )
 SELECT n.model_name, n.given_id, n.paper_key,
        coalesce(l.model_id, n.given_id, a.model_id, c.model_id, h.model_id,
-                'paper:' || n.paper_key || '/' || slug(n.model_name)) AS model_id,
+                'paper:' || n.paper_key || '/' || n.name_id) AS model_id,
        CASE WHEN n.given_id IS NOT NULL THEN 'curated model_id'
             WHEN a.model_id IS NOT NULL THEN 'alias table'
             WHEN c.model_id IS NOT NULL THEN 'card cites the paper'

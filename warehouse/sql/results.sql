@@ -49,12 +49,12 @@ WITH table_rows AS (
     LEFT JOIN raw.hub_models AS m ON m.model_id = coalesce(a.model_id, e.model_id)
     LEFT JOIN metric_names AS mn
       ON mn.source = 'hub' AND mn.raw_name = coalesce(e.metric_type, e.metric_name)
-     AND mn.dataset IS NOT DISTINCT FROM coalesce(e.dataset_type, e.dataset_name)
+     AND mn.dataset IS NOT DISTINCT FROM hub_dataset(e.dataset_type, e.dataset_name, e.dataset_config)
     LEFT JOIN metric_names AS sp
       ON sp.source = 'hub-name' AND sp.raw_name = e.metric_name
-     AND sp.dataset IS NOT DISTINCT FROM coalesce(e.dataset_type, e.dataset_name)
+     AND sp.dataset IS NOT DISTINCT FROM hub_dataset(e.dataset_type, e.dataset_name, e.dataset_config)
     LEFT JOIN benchmark_keys AS k
-      ON k.source = 'hub' AND k.dataset = coalesce(e.dataset_type, e.dataset_name)
+      ON k.source = 'hub' AND k.dataset = hub_dataset(e.dataset_type, e.dataset_name, e.dataset_config)
      AND k.subdataset IS NOT DISTINCT FROM e.dataset_config
      AND k.task IS NOT DISTINCT FROM coalesce(e.task_name, e.task_type)
 )
@@ -63,34 +63,69 @@ FROM (SELECT * FROM table_rows UNION ALL SELECT * FROM hub_rows) AS c
 LEFT JOIN metrics AS m ON m.metric = c.metric;
 
 CREATE OR REPLACE TEMP TABLE result_values AS
--- Hub cards write percent metrics either as fractions (0.801) or as percentages (80.1). A card's
--- values of one metric share a scale: they are fractions when the metric's Hub convention is
--- 'fraction' and none of them exceeds 1. Scaling is rounded to 12 decimals (80.1, not 80.10000000000001).
--- A score that cannot become a result gets its reason (reject_reason) here, in the same pass, and
--- every value its result_id (a hash of source and record key) and its source's precedence.
-WITH card_scales AS (
-    -- the largest value of each card's metric (only Hub values are ever scaled)
-    SELECT source, model_name_raw, metric, max(parsed.value) AS max_value
-    FROM result_candidates WHERE scale_origin = 'hub' GROUP BY ALL
+-- Shares (percent, fraction and correlation units) are written by some sources as fractions
+-- (0.801) and by others as percentages (80.1). The scale is read from evidence over the whole scope
+-- a source writes in one hand, never value by value: a Hub card (all its values of the metric, and
+-- its other shares), or one metric's column of a benchmark table in one file. A percent sign
+-- decides alone. A card whose values of a metric are all within 1 writes fractions, unless it writes
+-- percentages for its other shares: then the scale is undecided, and the value is kept unvalued
+-- (never ranked), with the reason in value_scale. Scaling is rounded to 12 decimals. A score that
+-- cannot become a result gets its reason (reject_reason) here, in the same pass; ranges come from
+-- the metric's unit (a score, a correlation or a log-likelihood may be negative; a share, a count,
+-- a distance or a time may not). Every value gets its result_id (a hash of source and record key)
+-- and its source's precedence.
+WITH shares AS (
+    SELECT *, unit IN ('percent', 'fraction', 'correlation') AND parsed.value IS NOT NULL
+              AND NOT coalesce(parsed.percent_sign, false) AS share_written_bare
+    FROM result_candidates
+), metric_scopes AS (
+    -- the largest bare share of each card's metric, or of each table column
+    SELECT source, model_name_raw, CASE WHEN scale_origin = 'hub' THEN '' ELSE source_file END AS scope_file,
+           CASE WHEN scale_origin = 'hub' THEN '' ELSE benchmark_id END AS scope_benchmark,
+           metric, max(abs(parsed.value)) AS max_value
+    FROM shares WHERE share_written_bare
+    GROUP BY ALL
+), card_scopes AS (
+    -- the largest bare share of each card, over all its metrics
+    SELECT source, model_name_raw, max(abs(parsed.value)) AS card_max
+    FROM shares WHERE share_written_bare AND scale_origin = 'hub' AND hub_unit = 'fraction'
+    GROUP BY ALL
 ), scaled AS (
-    SELECT c.*,
-           c.unit = 'percent' AND c.scale_origin = 'hub' AND c.hub_unit = 'fraction' AND NOT c.parsed.percent_sign
-           AND s.max_value <= 1 AS hub_fraction
-    FROM result_candidates AS c
-    LEFT JOIN card_scales AS s
-      ON s.source = c.source AND s.model_name_raw IS NOT DISTINCT FROM c.model_name_raw
-     AND s.metric IS NOT DISTINCT FROM c.metric
-), valued AS (
-    SELECT * EXCLUDE (hub_fraction),
+    SELECT s.* EXCLUDE (share_written_bare),
            CASE
-               WHEN parsed.value IS NULL THEN NULL
-               WHEN unit = 'fraction' AND parsed.percent_sign THEN round(parsed.value / 100, 12)
-               WHEN hub_fraction THEN round(parsed.value * 100, 12)
+               WHEN NOT s.share_written_bare THEN
+                   CASE WHEN s.unit IN ('fraction', 'correlation') AND s.parsed.percent_sign THEN 'percent sign: scaled to a fraction'
+                        WHEN s.parsed.percent_sign THEN 'percent sign' ELSE 'as written' END
+               WHEN s.scale_origin = 'hub' AND s.hub_unit = 'fraction' THEN
+                   CASE WHEN ms.max_value > 1 THEN 'percentages (the card''s values of the metric exceed 1)'
+                        WHEN c.card_max > 1 THEN 'undecided: the card writes percentages for other metrics, this one only within 1'
+                        ELSE 'fractions (no value of the card exceeds 1)' END
+               WHEN s.unit IN ('fraction', 'correlation') AND ms.max_value > 1
+                   THEN 'percentages (the column''s values exceed 1)'
+               ELSE 'as written'
+           END AS value_scale
+    FROM shares AS s
+    LEFT JOIN metric_scopes AS ms
+      ON ms.source = s.source AND ms.model_name_raw IS NOT DISTINCT FROM s.model_name_raw
+     AND ms.scope_file = CASE WHEN s.scale_origin = 'hub' THEN '' ELSE s.source_file END
+     AND ms.scope_benchmark IS NOT DISTINCT FROM CASE WHEN s.scale_origin = 'hub' THEN '' ELSE s.benchmark_id END
+     AND ms.metric IS NOT DISTINCT FROM s.metric
+    LEFT JOIN card_scopes AS c
+      ON c.source = s.source AND c.model_name_raw IS NOT DISTINCT FROM s.model_name_raw AND s.scale_origin = 'hub'
+), valued AS (
+    SELECT *,
+           CASE
+               WHEN parsed.value IS NULL OR value_scale LIKE 'undecided%' THEN NULL
+               WHEN unit IN ('fraction', 'correlation') AND (parsed.percent_sign OR value_scale LIKE 'percentages%')
+                   THEN round(parsed.value / 100, 12)
+               WHEN unit = 'percent' AND value_scale LIKE 'fractions%' THEN round(parsed.value * 100, 12)
                ELSE parsed.value
            END AS value,
            CASE
-               WHEN parsed.spread IS NULL THEN NULL
-               WHEN hub_fraction THEN round(parsed.spread * 100, 12)
+               WHEN parsed.spread IS NULL OR value_scale LIKE 'undecided%' THEN NULL
+               WHEN unit IN ('fraction', 'correlation') AND (parsed.percent_sign OR value_scale LIKE 'percentages%')
+                   THEN round(parsed.spread / 100, 12)
+               WHEN unit = 'percent' AND value_scale LIKE 'fractions%' THEN round(parsed.spread * 100, 12)
                ELSE parsed.spread
            END AS spread
     FROM scaled
@@ -107,13 +142,18 @@ SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,
            WHEN benchmark_id IS NULL THEN 'no dataset: benchmark unresolved'
            WHEN metric IS NULL THEN 'no metric name'
            WHEN parsed.reason IS NOT NULL THEN parsed.reason
-           WHEN value = -1 AND (unit IS NULL OR unit NOT IN ('points')) AND direction IS DISTINCT FROM 'lower'
+           WHEN value IS NULL THEN NULL
+           WHEN value = -1 AND unit IN ('percent', 'fraction', 'points', 'count', 'ratio', 'bits', 'distance', 'time')
                THEN 'placeholder value: -1'
            WHEN unit = 'percent' AND NOT value BETWEEN 0 AND 100
                THEN 'out of range: ' || value || ' is not a percentage'
            WHEN unit = 'fraction' AND NOT value BETWEEN 0 AND 1
                THEN 'out of range: ' || value || ' is not a fraction'
-           WHEN value < 0 AND unit IN ('count', 'ratio', 'bits', 'points')
+           WHEN unit = 'correlation' AND NOT value BETWEEN -1 AND 1
+               THEN 'out of range: ' || value || ' is not a correlation'
+           WHEN unit = 'points' AND NOT value BETWEEN 0 AND 100
+               THEN 'out of range: ' || value || ' is not on a 0-100 scale'
+           WHEN value < 0 AND unit IN ('count', 'ratio', 'bits', 'distance', 'time')
                THEN 'out of range: negative ' || unit
        END AS reject_reason
 FROM valued;
@@ -220,5 +260,5 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
            CASE WHEN corroborated THEN 'corroborated by ' || corroborating_sources END,
            CASE WHEN conflict THEN 'conflict with ' || conflicting_values END
        ) AS verification_reasons,
-       task_path
+       task_path, value_scale
 FROM flagged;
