@@ -110,7 +110,9 @@ def _rank(row: dict) -> str:
 
 def _source(source: dict) -> str:
     """Label and link of a source, and the arXiv paper it cites when the link is not that paper."""
-    cites = f"(cites arXiv {source['arxiv_id']})" if source["arxiv_id"] and source["source_label"] != "arXiv paper" else ""
+    cites = ""
+    if source["arxiv_id"] and source["source_label"] != "arXiv paper":
+        cites = f"(cites arXiv {source['arxiv_id']})"
     return " ".join(part for part in (source["source_label"], source["source_url"], cites) if part)
 
 
@@ -131,9 +133,9 @@ def _benchmark_lines(rows: list[dict]) -> list[str]:
                  str(row["result_date"] or NOT_GIVEN)]
         fitted = [f"{_cut(cell, width):>{width}}" if name in ("#", "value", "rank") else f"{_cut(cell, width):<{width}}"
                   for cell, (name, width) in zip(cells, BENCHMARK_COLUMNS)]
-        sources = row["sources"] or [row]
-        out.append("  " + " ".join(fitted) + " " + _source(sources[0]))
-        for other in sources[1:]:
+        shown = next(s for s in row["sources"] if s["result_id"] == row["result_id"])
+        out.append("  " + " ".join(fitted) + " " + _source(shown))
+        for other in (s for s in row["sources"] if s is not shown):
             out.append(f"{'':>{len(out[0]) - len(' source')}} also {_source(other)}, reported "
                        f"{other['result_date'] or 'undated'}")
     out.append(f"  ★ rank 1, the state of the art · (thin) rank 1 among three models or fewer · "
