@@ -34,7 +34,7 @@ model_page = sql_table_asset(
     "model_page", group="analytics",
     deps=["models", "papers", "results", "leaderboard", "model_strengths", "source_freshness"],
     tables=["model_page_card", "model_page_benchmarks", "model_page_strengths", "model_page_papers",
-            "model_page_related", "model_page_sources", "related_models"],
+            "model_page_related", "model_page_sources", "related_models", "result_sources"],
     description="Views that answer each section of a model page in one query, filtered by model_id "
     "(warehouse/README.md lists them).",
 )

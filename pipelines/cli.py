@@ -122,13 +122,25 @@ def _print_summary(path: Path) -> None:
 
 def model(args: argparse.Namespace) -> int:
     _apply_flags(args)
-    from pipelines.model_page import ModelNotFound, WarehouseMissing, load_model_page, render_model_page
+    from pipelines.model_page import (AmbiguousModel, ModelNotFound, WarehouseMissing, load_model_page,
+                                      render_model_page)
 
     try:
         page = load_model_page(Settings.from_env().warehouse_path, args.model_id)
     except (ModelNotFound, WarehouseMissing) as exc:
         print(f"sotaboard model: {exc}", file=sys.stderr)
         return 1
+    except AmbiguousModel as exc:
+        # the candidates are the answer, on stdout; the exit code says no page was printed
+        if args.json:
+            print(json.dumps({"error": "ambiguous model name", "name": exc.name, "candidates": exc.candidates},
+                             indent=2))
+        else:
+            print(f"{exc.name!r} names {len(exc.candidates)} models; ask for one of them by its id:")
+            for candidate in exc.candidates:
+                print(f"  {candidate['model_id']}  {candidate['display_name']}  ({candidate['matched_by']})")
+        print(f"sotaboard model: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(page, indent=2, default=str) if args.json else render_model_page(page))
     return 0
 

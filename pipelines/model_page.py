@@ -15,17 +15,21 @@ SECTIONS = {
               "WHERE model_id = ? ORDER BY published DESC NULLS LAST, arxiv_id",
     "related": "SELECT related_model_id, related_display_name, params, n_results FROM model_page_related "
                "WHERE model_id = ? ORDER BY n_results DESC, params DESC NULLS LAST, related_model_id",
-    "sources": "SELECT source_kind, n_results, n_verified, last_fetched_at FROM model_page_sources "
-               "WHERE model_id = ? ORDER BY n_results DESC, source_kind",
+    "sources": "SELECT source_label, source_kind, n_results, n_verified, last_fetched_at FROM model_page_sources "
+               "WHERE model_id = ? ORDER BY n_results DESC, source_label, source_kind",
 }
+# Every model the name could mean, at the strongest kind of match that finds any: the repo id
+# itself, then an alias, then the repo id in another case.
 RESOLVE = """
-SELECT model_id FROM (
-    SELECT model_id, 1 AS priority FROM models WHERE model_id = $id
-    UNION ALL SELECT model_id, 2 FROM model_aliases WHERE alias = $id
-    UNION ALL SELECT model_id, 3 FROM models WHERE lower(model_id) = lower($id)
-)
-ORDER BY priority, model_id
-LIMIT 1
+SELECT c.model_id, m.display_name, c.matched_by
+FROM (
+    SELECT model_id, 1 AS priority, 'model id' AS matched_by FROM models WHERE model_id = $id
+    UNION ALL SELECT model_id, 2, 'alias: ' || reason FROM model_aliases WHERE alias = $id
+    UNION ALL SELECT model_id, 3, 'model id in another case' FROM models WHERE lower(model_id) = lower($id)
+) AS c
+JOIN models AS m USING (model_id)
+QUALIFY priority = min(priority) OVER ()
+ORDER BY c.model_id
 """
 
 
@@ -33,26 +37,37 @@ class ModelNotFound(LookupError):
     pass
 
 
+class AmbiguousModel(LookupError):
+    """The name is an alias of several models: `candidates` lists them (model_id, display_name, matched_by)."""
+
+    def __init__(self, name: str, candidates: list[dict]):
+        self.name, self.candidates = name, candidates
+        ids = ", ".join(c["model_id"] for c in candidates)
+        super().__init__(f"{name!r} names {len(candidates)} models: {ids}; ask for one of them by its id")
+
+
 class WarehouseMissing(FileNotFoundError):
     pass
 
 
-def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list) -> list[dict]:
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list | dict) -> list[dict]:
     cursor = con.execute(query, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def load_model_page(warehouse: Path, model_id: str) -> dict:
-    """Every section of the page for `model_id` (a repo id or any alias of it)."""
+    """Every section of the page for `model_id` (a repo id or an alias naming one model)."""
     if not warehouse.is_file():
         raise WarehouseMissing(f"no published warehouse at {warehouse}: run `sotaboard run` first")
     con = duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
     try:
-        found = con.execute(RESOLVE, {"id": model_id}).fetchall()
+        found = _rows(con, RESOLVE, {"id": model_id})
         if not found:
             raise ModelNotFound(f"model {model_id!r} is not in {warehouse}")
-        resolved = found[0][0]
+        if len(found) > 1:
+            raise AmbiguousModel(model_id, found)
+        resolved = found[0]["model_id"]
         page = {"card": _rows(con, "SELECT * FROM model_page_card WHERE model_id = ?", [resolved])[0]}
         page.update({name: _rows(con, query, [resolved]) for name, query in SECTIONS.items()})
     finally:
@@ -74,10 +89,58 @@ def _value(row: dict) -> str:
     return value + ("%" if row["unit"] == "percent" else "")
 
 
+def _cut(text: str, width: int) -> str:
+    """`text` in at most `width` characters; a cut one ends with an ellipsis."""
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _card_text(html: str | None, limit: int = 1200) -> str:
     text = re.sub(r"<[^>]+>", " ", html or "")
     text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _rank(row: dict) -> str:
+    """`#k/n`, with a star on the row that holds rank 1 and `(thin)` when that field has three models or fewer."""
+    if row["rank_display"] is None:
+        return "unranked"
+    marks = "★ " if row["is_sota"] and row["is_best"] else ""
+    return marks + row["rank_display"] + (" (thin)" if row["thin"] and row["is_best"] else "")
+
+
+def _source(source: dict) -> str:
+    """Label and link of a source, and the arXiv paper it cites when the link is not that paper."""
+    cites = ""
+    if source["arxiv_id"] and source["source_label"] != "arXiv paper":
+        cites = f"(cites arXiv {source['arxiv_id']})"
+    return " ".join(part for part in (source["source_label"], source["source_url"], cites) if part)
+
+
+BENCHMARK_COLUMNS = (("#", 2), ("benchmark", 22), ("area · task", 40), ("metric", 12), ("split", 10),
+                     ("setting", 19), ("value", 8), ("rank", 14), ("date", 10))
+NOT_GIVEN = "—"
+
+
+def _benchmark_lines(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["  (none)"]
+    header = [f"{name:>{width}}" if name in ("#", "value", "rank") else f"{name:<{width}}"
+              for name, width in BENCHMARK_COLUMNS]
+    out = ["  " + " ".join(header) + " source"]
+    for row in rows:
+        cells = [f"{row['position']:02d}", row["benchmark"], f"{row['area']} · {row['task']}", row["metric"],
+                 row["split"] or NOT_GIVEN, row["setting"] or NOT_GIVEN, _value(row), _rank(row),
+                 str(row["result_date"] or NOT_GIVEN)]
+        fitted = [f"{_cut(cell, width):>{width}}" if name in ("#", "value", "rank") else f"{_cut(cell, width):<{width}}"
+                  for cell, (name, width) in zip(cells, BENCHMARK_COLUMNS)]
+        shown = next(s for s in row["sources"] if s["result_id"] == row["result_id"])
+        out.append("  " + " ".join(fitted) + " " + _source(shown))
+        for other in (s for s in row["sources"] if s is not shown):
+            out.append(f"{'':>{len(out[0]) - len(' source')}} also {_source(other)}, reported "
+                       f"{other['result_date'] or 'undated'}")
+    out.append(f"  ★ rank 1, the state of the art · (thin) rank 1 among three models or fewer · "
+               f"{NOT_GIVEN} the source gives none")
+    return out
 
 
 def render_model_page(page: dict) -> str:
@@ -89,25 +152,19 @@ def render_model_page(page: dict) -> str:
         "§ 01 · Card",
         f"  {card['model_id']}  {card['hf_url'] or ''}",
         f"  {'open weights' if card['open_weights'] else 'weights not open' if card['open_weights'] is False else 'weights unknown'}"
-        f" · {_params(card['params'])} · family {card['family'] or 'unknown'} · license {card['license'] or 'unknown'}"
+        f" · {_params(card['params'])} · family {card['family'] or 'unknown'}"
+        f" · pipeline {card['pipeline_tag'] or 'unknown'} · license {card['license'] or 'unknown'}"
         f" · last modified {card['last_modified'] or 'unknown'}",
     ]
     if card["paper_title"]:
-        out.append(f"  paper: {card['paper_title']} (arXiv {card['paper_arxiv_id']})")
+        venue = f". {card['paper_journal_ref']}" if card["paper_journal_ref"] else ""
+        out.append(f"  paper: {card['paper_title']}{venue} (arXiv {card['paper_arxiv_id']})")
     if card["card_html"]:
         out += ["", "  " + _card_text(card["card_html"])]
-    out += ["", "§ 02 · Benchmarks", f"  {'#':>2}  {'benchmark':<28} {'area · task':<48} {'metric':<14} "
-            f"{'value':>9} {'rank':>8}  {'date':<10}  source"]
-    for row in page["benchmarks"]:
-        setting = f" [{row['setting']}]" if row["setting"] else ""
-        out.append(
-            f"  {row['position']:02d}  {(row['benchmark'] + setting)[:28]:<28} {(row['area'] + ' · ' + row['task'])[:48]:<48} "
-            f"{row['metric'][:14]:<14} {_value(row):>9} {row['rank_display'] or 'unranked':>8}  "
-            f"{str(row['result_date'] or ''):<10}  {row['source_kind']} {row['source_url'] or ''}"
-        )
+    out += ["", "§ 02 · Benchmarks"] + _benchmark_lines(page["benchmarks"])
     out += ["", "§ 03 · Strengths by area"]
     out += [f"  {r['area']}: {r['n_benchmarks']} benchmark{'s' * (r['n_benchmarks'] != 1)}, avg rank #{r['avg_rank']:.1f}"
-            for r in page["strengths"]] or ["  (no ranked results)"]
+            f"{f', {n} at rank 1' if (n := r['n_sota']) else ''}" for r in page["strengths"]] or ["  (none)"]
     out += ["", "§ 04 · Papers"]
     out += [f"  {r['published'] or '????-??-??'} · {r['area'] or 'area unknown'} · {r['n_results']} result"
             f"{'s' * (r['n_results'] != 1)} · {r['title'] or r['arxiv_id']}{' (withdrawn)' if r['withdrawn'] else ''}"
@@ -116,6 +173,7 @@ def render_model_page(page: dict) -> str:
     out += [f"  {r['related_display_name']}: {_params(r['params']) + ' · ' if r['params'] else ''}"
             f"{r['n_results']} result{'s' * (r['n_results'] != 1)}" for r in page["related"]] or ["  (none)"]
     out += ["", "§ 06 · Sources & freshness"]
-    out += [f"  {r['source_kind']}: {r['n_results']} result{'s' * (r['n_results'] != 1)}; {r['n_verified']} of "
-            f"{r['n_results']} rows verified; last fetched {r['last_fetched_at'] or 'never'}" for r in page["sources"]]
+    out += [f"  {r['source_label']} · source kind {r['source_kind']}: {r['n_results']} result{'s' * (r['n_results'] != 1)}; "
+            f"{r['n_verified']} of {r['n_results']} rows verified; last fetched {r['last_fetched_at'] or 'never'}"
+            for r in page["sources"]] or ["  (none)"]
     return "\n".join(out)

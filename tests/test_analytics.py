@@ -104,3 +104,19 @@ def test_page_views_are_listed_and_tables_counted_in_the_metadata(tmp_path):
     assert "dagster/row_count" not in page and not any(k.startswith("rows/") for k in page)
     assert page["preview"] != "(empty)"
     assert (metadata["leaderboard"]["dagster/row_count"], metadata["results"]["rows/result_rejects"]) == (2, 0)
+
+
+def test_a_result_beaten_on_its_own_date_never_held_the_record(tmp_path):
+    board = {**SQUAD, "split": "test"}
+    write_curated(tmp_path / "snap", [
+        {**board, "model_name": f"day one {value}", "value": value, "result_date": "2018-01-01"}
+        for value in ("60", "65", "70", "68", "62")
+    ] + [
+        {**board, "model_name": f"day two {value}", "value": value, "result_date": "2018-02-01"}
+        for value in ("75", "80", "71", "79")
+    ])
+    result, warehouse = build(tmp_path / "snap", tmp_path / "state")
+    assert result.success and failed_checks(result) == []
+    rows = query(warehouse, "SELECT m.display_name, s.held_from::VARCHAR, s.held_until::VARCHAR, s.is_current "
+                            "FROM sota_history s JOIN models m USING (model_id) ORDER BY s.held_from")
+    assert rows == [("day one 70", "2018-01-01", "2018-02-01", False), ("day two 80", "2018-02-01", None, True)]

@@ -65,7 +65,7 @@ def flags(warehouse, model, source_file=None):
 
 def test_paper_confirmed_and_cited_is_verified(built):
     _, warehouse = built
-    [(hub, paper, corr, conflict, verified, tier, reasons)] = flags(warehouse, "cited")
+    [(hub, paper, corr, conflict, verified, tier, reasons)] = flags(warehouse, "Cited")  # the table's name: no card names it
     assert (hub, paper, corr, conflict, verified, tier) == (False, True, False, False, True, "confirmed")
     assert "arXiv 2001.00001 confirms" in reasons and "cited by the model" in reasons
 
@@ -118,5 +118,5 @@ def test_verified_rank_ranks_verified_results_only(built):
     result, warehouse = built
     rows = dict(query(warehouse, "SELECT m.display_name, l.verified_rank FROM leaderboard l JOIN models m USING (model_id) "
                                  "WHERE l.benchmark_id = 'xnli' AND l.setting = 'translate-train-all'"))
-    assert rows["cited"] == 1 and rows["Twice"] == 2 and rows["Clash"] is None
+    assert rows["Cited"] == 1 and rows["Twice"] == 2 and rows["Clash"] is None
     assert failed_checks(result) == []

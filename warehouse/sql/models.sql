@@ -61,30 +61,92 @@ JOIN model_resolution AS r
   ON r.model_name = t.model_name AND r.given_id IS NOT DISTINCT FROM t.model_id
  AND r.paper_key = coalesce(arxiv_id_of(t.paper_url), nullif(slug(t.paper_title), ''), 'unknown');
 
+-- Display names, in order of evidence: the curated list (reference/model_display_names.csv, an
+-- editor's decision), then the card when it names this repo (model-index name, card data
+-- `model_name`, the card's first heading; "names this repo" = the same words as the repo name in any
+-- order and case, or the same letters and digits: `XLM-RoBERTa (large)`, `GPT-2`, so a heading that
+-- describes rather than names, or another repo's model-index name, is not taken), then the one name
+-- benchmark tables use most for it that names no other model, then the repo name.
+-- Families: the card's `model_type`, else the family of its base model, else the Hub's model-type
+-- tag, each mapped by reference/model_families.csv; unknown (NULL) otherwise.
+CREATE OR REPLACE TEMP TABLE model_families AS
+SELECT lower(model_type) AS model_type, family
+FROM read_csv(getvariable('reference_dir') || '/model_families.csv', all_varchar = true);
+
+CREATE OR REPLACE TEMP TABLE hub_model_names AS
+WITH card_names AS (
+    SELECT m.model_id, split_part(m.model_id, '/', -1) AS repo_name, n.source, n.priority,
+           trim(n.name) AS name
+    FROM raw.hub_models AS m
+    LEFT JOIN raw.hub_cards AS c USING (model_id),
+    LATERAL (VALUES
+        (split_part(m.card_data ->> '$."model-index"[0].name', '/', -1), 'model-index name', 1),
+        (m.card_data ->> '$.model_name', 'card data', 2),
+        (regexp_extract(regexp_replace(c.readme, '^\s*---\n.*?\n---[ \t]*\n', '', 's'),
+                        '(?m)^#[ \t]+(.+?)[ \t#]*$', 1), 'card title', 3)
+    ) AS n(name, source, priority)
+)
+SELECT model_id, arg_min(name, priority) AS display_name, arg_min(source, priority) AS display_name_source
+FROM card_names
+WHERE name <> '' AND length(name) <= 100
+  AND (list_sort(string_split(slug(name), '-')) = list_sort(string_split(slug(repo_name), '-'))
+       OR replace(slug(name), '-', '') = replace(slug(repo_name), '-', ''))
+GROUP BY model_id;
+
+CREATE OR REPLACE TEMP TABLE hub_model_families AS
+WITH own AS (
+    SELECT m.model_id, m.base_models[1] AS base_model, cf.family AS card_family,
+           (SELECT arg_min(f.family, t.pos)
+            FROM (SELECT unnest(m.tags) AS tag, generate_subscripts(m.tags, 1) AS pos) AS t
+            JOIN model_families AS f ON f.model_type = lower(t.tag)) AS tag_family
+    FROM raw.hub_models AS m
+    LEFT JOIN model_families AS cf ON cf.model_type = lower(m.card_data ->> '$.model_type')
+)
+SELECT o.model_id,
+       coalesce(o.card_family, coalesce(b.card_family, b.tag_family), o.tag_family) AS family,
+       CASE WHEN o.card_family IS NOT NULL THEN 'card model_type'
+            WHEN coalesce(b.card_family, b.tag_family) IS NOT NULL THEN 'base model'
+            WHEN o.tag_family IS NOT NULL THEN 'model-type tag' END AS family_source
+FROM own AS o LEFT JOIN own AS b ON b.model_id = o.base_model;
+
 CREATE OR REPLACE TABLE models AS
 WITH orgs AS (
     SELECT org, display_name FROM read_csv(getvariable('reference_dir') || '/org_names.csv', all_varchar = true)
+), curated_names AS (
+    SELECT model_id, display_name
+    FROM read_csv(getvariable('reference_dir') || '/model_display_names.csv', all_varchar = true)
+), table_names AS (
+    -- the name tables use most for a model, among names that resolve to no other model
+    SELECT model_id, arg_min(model_name, (-n, model_name)) AS display_name
+    FROM (SELECT model_id, model_name, count(*) AS n FROM model_resolution WHERE evidence <> 'synthetic'
+          GROUP BY ALL)
+    WHERE model_name NOT IN (SELECT model_name FROM model_resolution GROUP BY 1 HAVING count(DISTINCT model_id) > 1)
+    GROUP BY model_id
 ), hub AS (
     SELECT m.model_id,
-           split_part(m.model_id, '/', -1) AS display_name,
+           coalesce(n.display_name, split_part(m.model_id, '/', -1)) AS display_name,
+           coalesce(n.display_name_source, 'repo name') AS display_name_source,
            CASE WHEN m.model_id LIKE '%/%' THEN split_part(m.model_id, '/', 1) END AS org,
            m.params, m.params_source, m.license,
            NOT coalesce(m.private, false) AND coalesce(m.gated, 'false') = 'false'
                AND NOT coalesce(m.disabled, false) AS open_weights,
-           coalesce(m.base_models[1], m.card_data ->> '$.model_type', m.pipeline_tag) AS family,
+           f.family, f.family_source,
            m.pipeline_tag, m.library_name, c.card_html,
            'https://huggingface.co/' || m.model_id AS hf_url,
            m.last_modified, m.sha, m.downloads, m.likes, m.arxiv_ids, m.fetched_at, 'hub' AS origin
     FROM raw.hub_models AS m LEFT JOIN raw.hub_cards AS c USING (model_id)
+    LEFT JOIN hub_model_names AS n USING (model_id)
+    LEFT JOIN hub_model_families AS f USING (model_id)
 ), curated_only AS (
     -- a Hub id named by a table row (or the alias table) that the Hub snapshot does not hold
-    SELECT DISTINCT model_id, split_part(model_id, '/', -1) AS display_name,
+    SELECT DISTINCT model_id, split_part(model_id, '/', -1) AS display_name, 'repo name' AS display_name_source,
            CASE WHEN model_id LIKE '%/%' THEN split_part(model_id, '/', 1) END AS org,
            'https://huggingface.co/' || model_id AS hf_url, 'table' AS origin
     FROM model_resolution
     WHERE evidence <> 'synthetic' AND model_id NOT IN (SELECT model_id FROM hub)
 ), synthetic AS (
-    SELECT DISTINCT ON (model_id) model_id, model_name AS display_name, alias_org AS org,
+    SELECT DISTINCT ON (model_id) model_id, model_name AS display_name, 'table' AS display_name_source,
+           alias_org AS org,
            CASE WHEN regexp_matches(paper_key, '^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})$')
                 THEN [paper_key] END AS arxiv_ids,
            'table' AS origin
@@ -93,12 +155,20 @@ WITH orgs AS (
 ), all_models AS (
     SELECT * FROM hub UNION ALL BY NAME SELECT * FROM curated_only UNION ALL BY NAME SELECT * FROM synthetic
 )
-SELECT a.model_id, a.display_name, a.org, coalesce(o.display_name, a.org) AS org_display_name,
-       coalesce(a.params, f.params) AS params, coalesce(a.params_source, f.params_source) AS params_source, a.license, a.open_weights, a.family, a.pipeline_tag, a.library_name,
+SELECT a.model_id,
+       coalesce(cn.display_name, CASE WHEN a.display_name_source = 'repo name' THEN tn.display_name END,
+                a.display_name) AS display_name,
+       CASE WHEN cn.display_name IS NOT NULL THEN 'curated list'
+            WHEN a.display_name_source = 'repo name' AND tn.display_name IS NOT NULL THEN 'table'
+            ELSE a.display_name_source END AS display_name_source,
+       a.org, coalesce(o.display_name, a.org) AS org_display_name,
+       coalesce(a.params, f.params) AS params, coalesce(a.params_source, f.params_source) AS params_source, a.license, a.open_weights, a.family, a.family_source, a.pipeline_tag, a.library_name,
        a.card_html, a.hf_url, a.last_modified, a.sha, a.downloads, a.likes, a.arxiv_ids, a.fetched_at,
        a.origin
 FROM all_models AS a
 LEFT JOIN orgs AS o ON o.org = a.org
+LEFT JOIN curated_names AS cn USING (model_id)
+LEFT JOIN table_names AS tn USING (model_id)
 LEFT JOIN (SELECT model_id, max(value) AS params, 'table' AS params_source FROM model_facts
            WHERE fact = 'parameters' AND value IS NOT NULL GROUP BY model_id) AS f USING (model_id);
 
