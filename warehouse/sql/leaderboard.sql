@@ -41,7 +41,8 @@ WITH rankable AS (
 SELECT l.benchmark_id, l.metric, l.split_key AS split, l.setting, b.model_id, b.result_id, r.value, r.unit,
        m.direction, b.rank, b.n_models, b.rank = 1 AS is_sota, b.rank = 1 AND b.n_models <= 3 AS thin,
        b.verified_rank, b.verified_n_models, b.rank_without_extra_data, b.n_models_without_extra_data,
-       r.uses_additional_data, r.verified, r.verification_tier, r.result_date, r.source, r.source_kind, r.source_url
+       r.uses_additional_data, r.verified, r.verification_tier, r.result_date, r.source, r.source_kind, r.source_url,
+       m.direction_source
 FROM ranked AS b
 JOIN boards AS l USING (board)
 JOIN results AS r USING (result_id)

@@ -70,10 +70,12 @@ SELECT r.model_id,
        coalesce(r.is_sota, false) AS is_sota, coalesce(r.thin, false) AS thin, r.verified_rank,
        g.is_best, r.result_date, r.source, r.source_kind, r.source_url,
        r.verified, r.verification_tier, r.verification_reasons,
-       r.result_id, r.source_label, g.n_sources, g.sources
+       r.result_id, r.source_label, g.n_sources, g.sources,
+       m.direction, m.direction_source, m.unranked_reason
 FROM merged AS g
 JOIN scored AS r USING (result_id)
-JOIN benchmarks AS b ON b.benchmark_id = r.benchmark_id;
+JOIN benchmarks AS b ON b.benchmark_id = r.benchmark_id
+LEFT JOIN metrics AS m ON m.metric = r.metric;
 
 CREATE OR REPLACE VIEW model_page_strengths AS
 SELECT model_id, area, n_benchmarks, avg_rank, n_sota FROM model_strengths;
