@@ -4,9 +4,10 @@
 CREATE OR REPLACE MACRO slug(text) AS
     trim(regexp_replace(lower(trim(text)), '[^a-z0-9]+', '-', 'g'), '-');
 
--- A model name without its trailing footnote marks (†, ‡, §, ¶, superscript digits): "BERT†" is BERT.
+-- A model name without footnote marks: †, ‡, §, ¶ anywhere, superscript digits at the end of a word
+-- ("BERT†" and "ABS† (2015)" are BERT and ABS (2015); "X²-Net" keeps its square).
 CREATE OR REPLACE MACRO model_name_unmarked(text) AS
-    trim(regexp_replace(trim(text), '[\s†‡§¶¹²³⁴⁵⁶⁷⁸⁹⁰]+$', ''));
+    trim(regexp_replace(regexp_replace(trim(text), '[†‡§¶]+', '', 'g'), '[¹²³⁴⁵⁶⁷⁸⁹⁰]+(\s|\(|$)', '\1', 'g'));
 
 -- The key of a model name in synthetic ids: a slug in which symbols that name a variant stay
 -- ("ABS+" -> "abs-plus", "C++" -> "c-plus-plus", "Model*" -> "model-star", "A#" -> "a-sharp").

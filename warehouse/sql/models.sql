@@ -5,7 +5,7 @@
 -- 'paper:<arXiv id | title slug | unknown>/<name key>'. The name key keeps what symbols say
 -- ("ABS+" is abs-plus, not abs; "C++" cpp-like plus-plus; "*" star): two distinct names of one
 -- paper share a model only when they differ in nothing but case, spaces, hyphens, underscores,
--- dots, braces and trailing footnote marks (†, ‡, §, ¶, superscript digits); any other pair whose keys
+-- dots, braces and footnote marks (†, ‡, §, ¶, superscript digits ending a word); any other pair whose keys
 -- would still meet gets a short hash of its name in the key, and is listed in model_ambiguities.
 CREATE OR REPLACE TABLE model_resolution AS
 WITH aliases AS (
