@@ -70,11 +70,12 @@ def test_step_chart_steps_through_each_record_in_date_order():
 
 # --- warehouses built by the pipeline --------------------------------------------------------------
 
-def _publish(snapshot: Path, root: Path) -> Path:
+def _publish(snapshot: Path, root: Path, **env: str) -> Path:
     warehouse = root / "wh" / "sotaboard.duckdb"
     run = sotaboard("run", "--snapshot", str(snapshot), "--warehouse", str(warehouse),
-                    env=offline_env(root), cwd=root, timeout=600)
+                    env=offline_env(root, **env), cwd=root, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert ("static_site" in run.stdout) == bool(env.get("SOTABOARD_SITE_DIR"))  # the asset runs only when asked
     return warehouse
 
 
@@ -98,7 +99,8 @@ def bundled_site(bundled_warehouse, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory) -> Path:
-    """The site of the bundled snapshot plus a model whose card, name, benchmark and metric are hostile."""
+    """The site of the bundled snapshot plus a model whose card is hostile, and a curated table whose model
+    name, benchmark name and source URLs are, rendered by the nightly job's static_site asset."""
     root = tmp_path_factory.mktemp("hostile")
     snap = root / "snap"
     shutil.copytree(BUNDLED_SNAPSHOT, snap)
@@ -126,8 +128,10 @@ def hostile_site(tmp_path_factory) -> Path:
     ], name="hostile.csv")
     body = "\n\n".join(f"Payload {i}:\n\n{payload}" for i, payload in enumerate(HOSTILE_CARD_BODY))
     card.write_text(f"---\n{json.dumps(front)}\n---\n\n# Hostile card\n\n{body}\n\n[a safe link](https://example.org)\n")
-    warehouse = _publish(snap, root)
-    _render(warehouse, root / "site", root)
+    # the static_site asset renders it after the publish; `sotaboard site` then finds nothing to write
+    warehouse = _publish(snap, root, SOTABOARD_SITE_DIR=str(root / "site"))
+    assert (root / "site" / "models" / "xss-org-xss-model.html").is_file()
+    assert " 0 files written, " in _render(warehouse, root / "site", root)
     return root / "site"
 
 
@@ -206,6 +210,13 @@ def browser(tmp_path_factory):
 
 
 DIALOGS: list[str] = []  # every alert, confirm or prompt any page opened
+
+
+def _follow(page, locator) -> None:
+    """Click a link and wait until the page it opens has loaded and its scripts ran."""
+    with page.expect_navigation():
+        locator.click()
+    page.wait_for_function("document.documentElement.dataset.scripts === 'ran'")
 
 
 def _open(context, path: Path):
@@ -294,6 +305,7 @@ def test_leaderboard_chart_has_one_point_per_record(browser, bundled_site, bundl
     assert first.locator(".mark-sota").count() == 1
     assert re.fullmatch(r"#\d+/\d+|–", first.locator(".verified-rank").text_content())
     assert re.fullmatch(r"#\d+/\d+|–", first.locator(".extra-rank").text_content().split(" ")[0])
+    page.close()
 
 
 @pytest.mark.slow
@@ -306,10 +318,11 @@ def test_index_search_finds_models_and_benchmarks_from_the_static_index(browser,
     assert "XNLI" in page.eval_on_selector_all("#search-results li.hit-benchmark a", "a => a.map(e => e.textContent)")
     page.fill("#search", "no such thing zzz")
     assert page.text_content("#search-results") == "Nothing matches."
-    page.click("#areas a >> text=Natural Language Processing")
+    _follow(page, page.locator("#areas a", has_text="Natural Language Processing").first)
     assert page.url.endswith("areas/natural-language-processing.html")
-    page.click("a >> text=XNLI")
+    _follow(page, page.get_by_role("link", name="XNLI", exact=True))
     assert page.locator("#leaderboards tbody tr").count() >= 3
+    page.close()
 
 
 @pytest.mark.slow
@@ -329,16 +342,14 @@ def test_hostile_card_and_names_execute_nothing(browser, hostile_site, tmp_path)
     for row in page.locator("#benchmarks tr.result").all():
         row.hover()
 
-    hostile_row.locator("td").nth(3).locator("a").click()  # its leaderboard: both hostile names, escaped
-    page.wait_for_function("document.documentElement.dataset.scripts === 'ran'")
+    _follow(page, hostile_row.locator("td").nth(3).locator("a"))  # its leaderboard: both hostile names, escaped
     page.screenshot(path=str(tmp_path / "hostile-leaderboard.png"), full_page=True)
     assert HOSTILE_DATASET in page.text_content("h1")
     assert page.locator("#ranking tr.entry", has_text=HOSTILE_NAME).count() == 1
     assert HOSTILE_NAME in page.eval_on_selector_all("circle.sota-point", "c => c.map(e => e.dataset.model)")
     escaped_link = page.locator("#ranking a[rel='noopener noreferrer']").first.get_attribute("href")
     assert escaped_link == f"https://example.org/'><script>{CANARY}</script>"  # one attribute, whole
-    page.locator("#ranking a", has_text=HOSTILE_NAME).click()  # the page of the model the table names so
-    page.wait_for_function("document.documentElement.dataset.scripts === 'ran'")
+    _follow(page, page.locator("#ranking a", has_text=HOSTILE_NAME))  # the page of the model the table names so
     assert page.text_content("#model-name") == HOSTILE_NAME
 
     page.wait_for_timeout(300)
