@@ -1,4 +1,4 @@
-"""`sotaboard`: run the nightly job headless, print a model's page or render the static site from the published warehouse.
+"""`sotaboard`: run the nightly job headless; print a model's page or render the static site of the warehouse.
 
 Every flag has an environment variable (pipelines/settings.py lists them); a flag wins.
 """

@@ -127,7 +127,8 @@ def hostile_site(tmp_path_factory) -> Path:
          "source_url": f"https://example.org/'><script>{CANARY}</script>"},
     ], name="hostile.csv")
     body = "\n\n".join(f"Payload {i}:\n\n{payload}" for i, payload in enumerate(HOSTILE_CARD_BODY))
-    card.write_text(f"---\n{json.dumps(front)}\n---\n\n# Hostile card\n\n{body}\n\n[a safe link](https://example.org)\n")
+    card.write_text(f"---\n{json.dumps(front)}\n---\n\n# Hostile card\n\n{body}\n\n"
+                    "[a safe link](https://example.org)\n")
     # the static_site asset renders it after the publish; `sotaboard site` then finds nothing to write
     warehouse = _publish(snap, root, SOTABOARD_SITE_DIR=str(root / "site"))
     assert (root / "site" / "models" / "xss-org-xss-model.html").is_file()
@@ -281,7 +282,8 @@ def test_leaderboard_chart_has_one_point_per_record(browser, bundled_site, bundl
     try:
         history = con.execute(
             "SELECT value, held_from::VARCHAR, m.display_name FROM sota_history JOIN models AS m USING (model_id) "
-            "WHERE benchmark_id = 'xnli' AND metric = 'accuracy' AND split = 'test' AND setting = 'translate-train-all' "
+            "WHERE benchmark_id = 'xnli' AND metric = 'accuracy' AND split = 'test' "
+            "AND setting = 'translate-train-all' "
             "ORDER BY held_from").fetchall()
         n_models = con.execute("SELECT count(*) FROM leaderboard WHERE benchmark_id = 'xnli' AND metric = 'accuracy' "
                                "AND split = 'test' AND setting = 'translate-train-all'").fetchone()[0]
@@ -292,7 +294,8 @@ def test_leaderboard_chart_has_one_point_per_record(browser, bundled_site, bundl
     page.screenshot(path=str(tmp_path / "xnli-leaderboard.png"), full_page=True)
     points = page.eval_on_selector_all("svg.chart circle.sota-point", """c => c.map(e => ({
         value: Number(e.dataset.value), date: e.dataset.date, model: e.dataset.model,
-        x: Number(e.getAttribute('cx')), y: Number(e.getAttribute('cy')), current: e.classList.contains('current')}))""")
+        x: Number(e.getAttribute('cx')), y: Number(e.getAttribute('cy')),
+        current: e.classList.contains('current')}))""")
     assert [(p["value"], p["date"], p["model"]) for p in points] == [(v, d, m) for v, d, m in history]
     assert [p["x"] for p in points] == sorted(p["x"] for p in points)   # time runs left to right
     assert [p["y"] for p in points] == sorted((p["y"] for p in points), reverse=True)  # records climb

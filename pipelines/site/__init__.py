@@ -35,7 +35,7 @@ STATIC_FILES = ("site.css", "site.js")
 SEARCH_INDEX = "search-index.js"
 # Scripts, styles and images of the site's own files only: a card's remote images are not fetched either.
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
-SECTIONS = ("model_pages", "leaderboard_pages", "benchmark_pages", "area_pages", "search_index")
+PAGE_QUERIES = ("model_pages", "leaderboard_pages", "benchmark_pages", "area_pages", "search_index")
 CHART = {"width": 720, "height": 260, "left": 64, "right": 16, "top": 16, "bottom": 36}
 
 
@@ -136,7 +136,7 @@ def load_site(warehouse: Path) -> dict[str, list[dict]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         con.execute(sql("site_paths"))
-        return {name: _query(con, f"site_{name}") for name in SECTIONS}
+        return {name: _query(con, f"site_{name}") for name in PAGE_QUERIES}
     finally:
         con.close()
 
@@ -207,7 +207,7 @@ def build_site(warehouse: Path, out_dir: Path) -> SiteReport:
         if stale.is_relative_to(out_dir.resolve()):  # only files this renderer wrote, inside out_dir
             stale.unlink(missing_ok=True)
             report.removed.append(path)
-    if report.written or report.removed or previous != hashes:
+    if previous != hashes:
         _write_atomically(manifest_path, json.dumps(hashes, indent=0, sort_keys=True).encode())
     report.seconds = time.monotonic() - started
     return report

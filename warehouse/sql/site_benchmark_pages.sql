@@ -1,8 +1,8 @@
 -- The static site: one row per benchmark page with its leaderboards and their current state of the
 -- art (the rank-1 models, ties included). Needs site_paths.sql.
 WITH sota AS (
-    SELECT benchmark_id, metric, split, setting, any_value(value) FILTER (WHERE is_sota) AS value, any_value(unit) AS unit,
-           max(n_models) AS n_models,
+    SELECT benchmark_id, metric, split, setting, any_value(value) FILTER (WHERE is_sota) AS value,
+           any_value(unit) AS unit, max(n_models) AS n_models,
            list({'display_name': coalesce(m.display_name, l.model_id), 'model_path': mp.path}
                 ORDER BY l.result_date NULLS LAST, l.model_id) FILTER (WHERE l.is_sota) AS sota_models
     FROM leaderboard AS l
