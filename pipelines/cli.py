@@ -1,4 +1,4 @@
-"""`sotaboard`: run the nightly job headless, or print a model's page from the published warehouse.
+"""`sotaboard`: run the nightly job headless; print a model's page or render the static site of the warehouse.
 
 Every flag has an environment variable (pipelines/settings.py lists them); a flag wins.
 """
@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
     if failed_steps:
-        print(f"sotaboard run failed: step(s) {', '.join(failed_steps)} failed; "
-              f"the published warehouse was left as it was", file=sys.stderr)
+        outcome = "the warehouse was published" if published_now else "the published warehouse was left as it was"
+        print(f"sotaboard run failed: step(s) {', '.join(failed_steps)} failed; {outcome}", file=sys.stderr)
         return 1
     if not published_now:
         print("sotaboard run failed: a blocking check failed, so nothing was published; "
@@ -145,6 +145,25 @@ def model(args: argparse.Namespace) -> int:
     return 0
 
 
+def site(args: argparse.Namespace) -> int:
+    _apply_flags(args)
+    from pipelines.model_page import WarehouseMissing
+    from pipelines.site import build_site
+
+    settings = Settings.from_env()
+    out = Path(args.out).absolute() if args.out else settings.site_dir
+    if out is None:
+        print("sotaboard site: say where with --out DIR (or SOTABOARD_SITE_DIR)", file=sys.stderr)
+        return 1
+    try:
+        report = build_site(settings.warehouse_path, out)
+    except WarehouseMissing as exc:
+        print(f"sotaboard site: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
 def dev(args: argparse.Namespace) -> int:
     _apply_flags(args)
     workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
@@ -166,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     page.add_argument("model_id")
     page.add_argument("--json", action="store_true", help="emit the page as JSON")
     page.set_defaults(func=model)
+    static = with_settings(commands.add_parser("site", help="render the static site of the published warehouse"))
+    static.add_argument("--out", help="output directory (SOTABOARD_SITE_DIR)")
+    static.set_defaults(func=site)
     ui = with_settings(commands.add_parser("dev", help="open the Dagster UI on this code location"))
     ui.add_argument("dagster_args", nargs=argparse.REMAINDER)
     ui.set_defaults(func=dev)

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import dagster as dg
 
-from assets import analytics, arxiv, catalog, core, hub, publish, tables
+from assets import analytics, arxiv, catalog, core, hub, publish, site, tables
 from assets.checks import asset_checks
 from pipelines.clients.arxiv import ArxivResource
 from pipelines.clients.hub import HubResource
-from pipelines.resources import SnapshotResource, WarehouseResource
+from pipelines.resources import SiteResource, SnapshotResource, WarehouseResource
 from pipelines.settings import Settings
 
 INGEST_ASSETS = ["catalog", "benchmark_table_rows", "hub_models", "hub_cards", "hub_leaderboards", "arxiv_papers"]
@@ -21,7 +21,12 @@ FRESHNESS_WINDOW = timedelta(hours=26)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    all_assets = dg.load_assets_from_modules([catalog, tables, hub, arxiv, core, analytics, publish])
+    modules = [catalog, tables, hub, arxiv, core, analytics, publish]
+    optional_resources = {}
+    if settings.site_dir:  # the static site is rendered after each publish only when asked for
+        modules.append(site)
+        optional_resources["site"] = SiteResource(out_dir=str(settings.site_dir))
+    all_assets = dg.load_assets_from_modules(modules)
     with warnings.catch_warnings():
         # Freshness checks are superseded by FreshnessPolicy, which open-source Dagster 1.13 evaluates only
         # with the preview setting `freshness: enabled` in dagster.yaml; checks work on any instance.
@@ -56,6 +61,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                                          cache_dir=str(settings.state_dir / "cache"), pwc_archive=settings.pwc_archive),
             "hub": HubResource(endpoint=settings.hf_endpoint, token=token),
             "arxiv": ArxivResource(query_url=settings.arxiv_url, delay_seconds=settings.arxiv_delay_seconds),
+            **optional_resources,
         },
     )
 

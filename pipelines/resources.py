@@ -158,3 +158,9 @@ class SnapshotResource(dg.ConfigurableResource):
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class SiteResource(dg.ConfigurableResource):
+    """Where the static site of the published warehouse is rendered (SOTABOARD_SITE_DIR)."""
+
+    out_dir: str

@@ -11,6 +11,7 @@
 | SOTABOARD_ARXIV_URL | | the arXiv API (`https://export.arxiv.org/api/query?{}`) |
 | SOTABOARD_ARXIV_DELAY | | 3 seconds between arXiv requests in live mode |
 | SOTABOARD_PWC_ARCHIVE | | none; a Hub dataset id (`pwc-archive/evaluation-tables`) whose Parquet files live mode adds to the benchmark tables |
+| SOTABOARD_SITE_DIR | | none; when set, the `site` asset renders the static site there after each publish |
 | HF_ENDPOINT | | https://huggingface.co (huggingface_hub's own variable) |
 | HF_TOKEN | | none; used when set, never printed |
 """
@@ -37,6 +38,7 @@ class Settings:
     arxiv_url: str
     arxiv_delay_seconds: float
     pwc_archive: str
+    site_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
@@ -46,6 +48,7 @@ class Settings:
             raise ValueError(f"SOTABOARD_SOURCE must be one of {', '.join(SOURCES)}, not {source!r}")
         warehouse = Path(env.get("SOTABOARD_WAREHOUSE", "warehouse/sotaboard.duckdb")).expanduser().absolute()
         state = env.get("SOTABOARD_STATE_DIR")
+        site = env.get("SOTABOARD_SITE_DIR", "").strip()
         return cls(
             source=source,
             snapshot_dir=Path(env.get("SOTABOARD_SNAPSHOT", BUNDLED_SNAPSHOT)).expanduser().absolute(),
@@ -57,4 +60,5 @@ class Settings:
             arxiv_url=env.get("SOTABOARD_ARXIV_URL", "https://export.arxiv.org/api/query?{}"),
             arxiv_delay_seconds=float(env.get("SOTABOARD_ARXIV_DELAY", "3")),
             pwc_archive=env.get("SOTABOARD_PWC_ARCHIVE", "").strip(),
+            site_dir=Path(site).expanduser().absolute() if site else None,
         )

@@ -1,0 +1,27 @@
+"""The static site: model, leaderboard, benchmark and area pages rendered from the published warehouse.
+
+Part of the code location only when SOTABOARD_SITE_DIR is set (pipelines/definitions.py)."""
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.resources import SiteResource, WarehouseResource
+from pipelines.site import build_site
+
+
+@dg.asset(group_name="publish", deps=["published_warehouse"], kinds={"html"})
+def static_site(warehouse: WarehouseResource, site: SiteResource) -> dg.MaterializeResult:
+    """The static HTML site of the published warehouse in SOTABOARD_SITE_DIR (what `sotaboard site`
+    renders), re-rendered after each publish; only pages whose content changed are written again."""
+    report = build_site(warehouse.published_path, Path(site.out_dir))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(report.out_dir)),
+            "pages": dg.MetadataValue.json(report.pages),
+            "files_written": dg.MetadataValue.int(len(report.written)),
+            "files_unchanged": dg.MetadataValue.int(report.unchanged),
+            "files_removed": dg.MetadataValue.int(len(report.removed)),
+            "seconds": dg.MetadataValue.float(round(report.seconds, 2)),
+        }
+    )
