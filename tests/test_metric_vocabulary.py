@@ -63,7 +63,7 @@ UNDECIDABLE = [
     ("PSNR Gap", "a gap or difference"),                  # which side of a gap is better is not in the name
     ("Accuracy difference", "a gap or difference"),
     ("Loss of accuracy", "rules disagree"),               # loss (lower) and accuracy (higher) at one priority
-    ("AUC Stdev", "a spread"),
+    ("AUC Stdev", "a spread"), ("accuracy_stderr", "a spread"), ("nauc_ndcg_at_10_diff1", "a spread or a diagnostic"),
     ("cos_sim_accuracy_threshold", "a model fact or setting"),   # a threshold is not a score
     ("20%", "no rule knows"), ("0L", "no rule knows"), ("Java", "no rule knows"),
 ]

@@ -128,7 +128,7 @@ SELECT n.metric,
        CASE WHEN b.role IS NULL AND m.modifier IS NULL THEN 'no rule knows this name'
             WHEN b.n_verdicts > 1 THEN 'rules disagree: ' || b.measures
             WHEN b.role = 'fact' THEN 'a model fact or setting, not a score'
-            WHEN b.role = 'undecided' THEN 'a spread, not a score: no better side'
+            WHEN b.role = 'undecided' THEN 'a spread or a diagnostic, not a score: no better side'
             WHEN m.n_modifiers > 1 THEN 'a change of a measure read two ways: ' || m.modifier_list
             WHEN m.modifier = 'undecided' THEN 'a gap or difference: which side is better is not in the name'
             WHEN b.role IS NULL AND m.modifier <> 'improve' THEN 'a change of no known measure'
