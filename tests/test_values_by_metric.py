@@ -146,3 +146,6 @@ def test_symbols_keep_models_apart_and_spellings_do_not(gigaword):
     assert len({models["ABS (2015)"], models["ABS+ (2015)"], models["ABS* (2015)"]}) == 3
     assert models["ABS+ (2015)"].endswith("/abs-plus-2015")
     assert query(gigaword, "SELECT max(n_models) FROM leaderboard") == [(3,)]
+    # the merge of spellings is recorded with its evidence
+    assert query(gigaword, "SELECT reason FROM model_aliases WHERE alias = 'abs  (2015)'") \
+        == [("spelling of one name (case, spacing, marks)",)]

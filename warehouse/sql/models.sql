@@ -42,7 +42,9 @@ SELECT n.model_name, n.given_id, n.paper_key,
             WHEN c.model_id IS NOT NULL THEN 'card cites the paper'
             WHEN h.model_id IS NOT NULL THEN 'exact name match'
             ELSE 'synthetic' END AS evidence,
-       a.org AS alias_org
+       a.org AS alias_org,
+       -- how many spellings of the name share its synthetic key (case, spacing, marks)
+       count(DISTINCT n.model_name) OVER (PARTITION BY n.paper_key, n.name_id) AS spellings
 FROM names AS n
 LEFT JOIN legacy AS l ON l.alias = n.given_id
 LEFT JOIN aliases AS a ON a.name_key = name_key(n.model_name)
@@ -179,7 +181,10 @@ SELECT alias, model_id, arg_min(reason, (priority, reason)) AS reason
 FROM (
     SELECT alias, model_id, coalesce(reason, 'hub alias') AS reason, 1 AS priority FROM raw.hub_model_aliases
     UNION ALL
-    SELECT model_name, model_id, evidence, 2 FROM model_resolution WHERE model_name <> model_id
+    SELECT model_name, model_id,
+           CASE WHEN evidence = 'synthetic' AND spellings > 1 THEN 'spelling of one name (case, spacing, marks)'
+                ELSE evidence END, 2
+    FROM model_resolution WHERE model_name <> model_id
     UNION ALL
     SELECT name, model_id, 'alias table', 3
     FROM read_csv(getvariable('reference_dir') || '/model_aliases.csv', all_varchar = true)
