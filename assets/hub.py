@@ -167,6 +167,11 @@ _NOT_VALUES = {"-", "--", "—", "–", "n/a", "na", "nan", "none", "null", "tbd
                "inf", "-inf", "infinity"}
 _TEMPLATE = re.compile(r"[xX?]+(?:[.,][xX?]+)?\s*%?")
 _PLACEHOLDER = re.compile(r"-1(?:\.0*)?")
+# as create_macros' visible_text and parse_score read value text: invisible characters removed,
+# no-break spaces made spaces, a note in parentheses or brackets after the value set aside
+_INVISIBLE = re.compile("[\ufeff\u200b-\u200d\u2060]")
+_NO_BREAK_SPACE = re.compile("[\u00a0\u2007\u202f]")
+_NOTE = re.compile(r"^(.*?[^\s(\[])\s*(?:\([^()]*\)|\[[^\[\]]*\])[*_\s]*$")
 
 
 def number_text(value: Any) -> str:
@@ -176,7 +181,8 @@ def number_text(value: Any) -> str:
 
 def check_value(value: Any) -> tuple[str | None, str | None]:
     """(value text as written, reason it is not a value or None). Only clearly-not-a-value input is
-    refused; formats such as '69.5%', '0,912', '**70.3**' or '0.75 ± 0.01' are kept for core."""
+    refused; formats such as '69.5%', '0,912', '**70.3**', '0.75 ± 0.01' or '88.2 [reported]' (and
+    invisible characters in them) are kept for core, which parses them (create_macros' parse_score)."""
     if value is None:
         return None, "empty value"
     if isinstance(value, bool):
@@ -187,22 +193,28 @@ def check_value(value: Any) -> tuple[str | None, str | None]:
     if isinstance(value, (int, float)):
         raw = number_text(value)
         if isinstance(value, float) and not math.isfinite(value):
+            if _NUMERIC.fullmatch(raw):  # written as a number (1e400) that a double cannot hold
+                return raw, f"number out of range: {raw[:80]} is too large for a double"
             return raw, f"not a value: {raw}"
+        if isinstance(value, float) and value == 0 and re.match(r"[^eE]*[1-9]", raw):
+            return raw, f"number out of range: {raw[:80]} is too small for a double (not zero)"
         if value == -1:
             return raw, f"placeholder value: {raw}"
         return raw, None
     text = str(value)
-    s = re.sub(r"^[*_\s]+|[*_\s]+$", "", text)
+    s = re.sub(r"^[*_\s]+|[*_\s]+$", "", _NO_BREAK_SPACE.sub(" ", _INVISIBLE.sub("", text)))
     if not s:
         return text, "empty value"
-    if s.lower() in _NOT_VALUES:
+    noted = _NOTE.match(s)
+    main = re.sub(r"[*_]", "", noted.group(1) if noted else s).strip()
+    if main.lower() in _NOT_VALUES:
         return text, f"not a value: {s!r}"
-    if _PLACEHOLDER.fullmatch(s):
+    if _PLACEHOLDER.fullmatch(main):
         return text, f"placeholder value: {s!r}"
-    if _TEMPLATE.fullmatch(s):
+    if _TEMPLATE.fullmatch(main):
         return text, f"placeholder value: {s!r}"
-    spread = _SPREAD.match(s)
-    main, extra = (spread.group(1), spread.group(2)) if spread else (s, None)
+    spread = _SPREAD.match(main)
+    main, extra = (spread.group(1), spread.group(2)) if spread else (main, None)
     if _NUMERIC.fullmatch(main.strip()) and (extra is None or _NUMERIC.fullmatch(extra.strip())):
         return text, None
     return text, f"unparsable value: {text[:80]!r}"

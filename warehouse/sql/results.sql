@@ -220,5 +220,6 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
            CASE WHEN corroborated THEN 'corroborated by ' || corroborating_sources END,
            CASE WHEN conflict THEN 'conflict with ' || conflicting_values END
        ) AS verification_reasons,
-       task_path
+       task_path,
+       parsed.note AS value_note
 FROM flagged;
