@@ -19,10 +19,12 @@ CREATE OR REPLACE MACRO arxiv_id_of(text) AS
     ), '');
 
 -- Text as a reader sees it: byte order marks and zero-width characters (U+FEFF, U+200B..U+200D,
--- U+2060) removed, no-break spaces (U+00A0, U+2007, U+202F) made spaces.
+-- U+2060) removed, no-break spaces (U+00A0, U+2007, U+202F) made spaces. (ASCII text, as many
+-- bytes as characters, is returned as it is without running the expressions.)
 CREATE OR REPLACE MACRO visible_text(text) AS
-    regexp_replace(regexp_replace(text, '[\x{FEFF}\x{200B}-\x{200D}\x{2060}]', '', 'g'),
-                   '[\x{00A0}\x{2007}\x{202F}]', ' ', 'g');
+    CASE WHEN strlen(text) = length(text) THEN text
+         ELSE regexp_replace(regexp_replace(text, '[\x{FEFF}\x{200B}-\x{200D}\x{2060}]', '', 'g'),
+                             '[\x{00A0}\x{2007}\x{202F}]', ' ', 'g') END;
 
 -- Score text -> struct(value, spread, percent_sign, note, reason). reason is NULL when value parsed.
 -- Accepts 83.6, "83.6%", "**70.3**", "0.7482 ± 0.0015" (and +-, +/-), "1,234.5" (thousands),
@@ -34,8 +36,9 @@ CREATE OR REPLACE MACRO parse_score(raw) AS (
     WITH visible AS (
         SELECT trim(visible_text(coalesce(raw, ''))) AS v
     ), noted AS (
-        SELECT v, regexp_extract(v, '^(.*?[^\s(\[])\s*(?:\(([^()]*)\)|\[([^\[\]]*)\])[*_\s]*$',
-                                 ['main', 'paren', 'bracket']) AS g
+        SELECT v, CASE WHEN contains(v, ')') OR contains(v, ']') THEN
+                      regexp_extract(v, '^(.*?[^\s(\[])\s*(?:\(([^()]*)\)|\[([^\[\]]*)\])[*_\s]*$',
+                                     ['main', 'paren', 'bracket']) END AS g
         FROM visible
     ), cleaned AS (
         SELECT trim(regexp_replace(v, '[*_]', '', 'g')) AS s,
