@@ -52,7 +52,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, files_to_read
+from assets.ingest_log import EXCERPT_CHARS, FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read
 from pipelines.clients.arxiv import (
     ArxivResource,
     FetchedFeed,
@@ -107,7 +107,8 @@ def collect_references(rows: list[tuple[str, str, str, int]], log: IngestLog) ->
     for source, reference, record_key, _records in rows:
         parsed = normalize_arxiv_id(reference)
         if parsed is None:
-            log.fail(f"{source}|{record_key}", "unparsable arXiv reference", reference)
+            log.fail(f"{source}|{record_key}", "unparsable arXiv reference",
+                     failure_payload(cited_by=source, record=record_key, reference=reference))
             continue
         arxiv_id, version = parsed
         held = refs.versions.get(arxiv_id)
@@ -171,8 +172,10 @@ class FeedFile:
     failures: list[dict] = field(default_factory=list)
     entries: list[dict] = field(default_factory=list)
 
-    def fail(self, record_key: str, reason: str, payload: str | None) -> None:
-        self.failures.append({"record_key": record_key, "reason": reason, "payload": payload})
+    def fail(self, record_key: str, reason: str, **payload: object) -> None:
+        """Quarantine the feed or one of its entries; `payload`: what identifies it besides the file."""
+        self.failures.append({"record_key": record_key, "reason": reason,
+                              "payload": failure_payload(file=self.source_file, **payload)})
 
 
 def read_feed_file(path: Path, relative: str) -> FeedFile:
@@ -182,22 +185,22 @@ def read_feed_file(path: Path, relative: str) -> FeedFile:
     feed.fetched_at = datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
     if stat.st_size > MAX_FEED_BYTES:
         feed.refused = True
-        feed.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes", None)
+        feed.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes", bytes=stat.st_size)
         return feed
     body = path.read_bytes()
     info = read_feed(body)
     if info.problem:
         feed.refused = True
-        feed.fail(relative, info.problem, body[:500].decode("utf-8", "replace"))
+        feed.fail(relative, info.problem, excerpt=body[:EXCERPT_CHARS].decode("utf-8", "replace"))
         return feed
     for key, reason in info.entry_problems:
-        feed.fail(relative if key is None else f"{relative}|{key}", reason, key)
+        feed.fail(relative if key is None else f"{relative}|{key}", reason, entry=key)
     feed.fetched_at = _naive_utc(info.feed_time) or feed.fetched_at
     feed.asked = list(dict.fromkeys(parsed[0] for parsed in map(normalize_arxiv_id, info.asked_ids) if parsed))
     for position, result in enumerate(info.results):
         row = paper_row(result, feed.fetched_at)
         if row is None:
-            feed.fail(f"{relative}|{result.entry_id}", "entry id is not an arXiv id", result.entry_id)
+            feed.fail(f"{relative}|{result.entry_id}", "entry id is not an arXiv id", id=result.entry_id)
             continue
         feed.entries.append({"source_file": relative, "position": position, **row})
     return feed
@@ -380,7 +383,8 @@ def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int
         log.requests += stats.requests
         log.retries += stats.retries
         for batch, reason in stats.failed_batches:
-            log.fail(f"batch|{batch[0]}..{batch[-1]}|{len(batch)} ids", f"fetch failed: {reason}", ",".join(batch))
+            log.fail(f"batch|{batch[0]}..{batch[-1]}|{len(batch)} ids", f"fetch failed: {reason}",
+                     failure_payload(ids=",".join(batch)))
         for arxiv_id, reason in stats.rejected_ids:
             state.rejected[arxiv_id] = reason
         if stats.rejected_ids:
@@ -431,15 +435,15 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
             held = scan.versions[arxiv_id]
             if cited is not None and held is not None and cited > held:
                 log.fail(f"paper|{arxiv_id}v{cited}", f"cited version v{cited} unknown to arXiv "
-                         f"(latest v{held})", f"{arxiv_id}v{cited}")
+                         f"(latest v{held})", failure_payload(id=arxiv_id, cited_version=cited, latest_version=held))
             continue
         if arxiv_id in rejected:
-            log.fail(f"paper|{arxiv_id}", f"refused by arXiv: {rejected[arxiv_id]}", arxiv_id)
+            log.fail(f"paper|{arxiv_id}", f"refused by arXiv: {rejected[arxiv_id]}", failure_payload(id=arxiv_id))
         elif arxiv_id in asked:
             missing_rows.append((arxiv_id, "asked, arXiv returned no entry", asked[arxiv_id]))
         else:
             unfetched += 1
-            log.fail(f"paper|{arxiv_id}", "not fetched: no arXiv feed covers this id", arxiv_id)
+            log.fail(f"paper|{arxiv_id}", "not fetched: no arXiv feed covers this id", failure_payload(id=arxiv_id))
 
     missing = pd.DataFrame(missing_rows, columns=["arxiv_id", "reason", "seen_at"])
     with warehouse.connect() as con:

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import yaml
 
-from assets.ingest_log import IngestLog
+from assets.ingest_log import IngestLog, failure_payload
 from pipelines.resources import SnapshotResource, WarehouseResource
 
 CATALOG_KINDS = {"orgs": "org", "models": "model", "papers": "paper", "benchmarks": "benchmark"}
@@ -45,11 +45,12 @@ def catalog(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.Mate
     entries: list[tuple[str, str]] = []
     if path.is_file():
         if path.stat().st_size > MAX_CATALOG_BYTES:
-            log.fail(str(path), f"catalog.yaml larger than {MAX_CATALOG_BYTES} bytes")
+            log.fail(str(path), f"catalog.yaml larger than {MAX_CATALOG_BYTES} bytes",
+                     failure_payload(file=path.name, bytes=path.stat().st_size))
         else:
             entries, problems = read_catalog(path.read_text(errors="replace"))
             for problem in problems:
-                log.fail(str(path), problem)
+                log.fail(str(path), problem, failure_payload(file=path.name))
     log.records = len(entries)
     frame = pd.DataFrame(entries, columns=["kind", "key"], dtype="string")
     with warehouse.connect() as con:

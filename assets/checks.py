@@ -61,6 +61,9 @@ CHECKS = [
           "SELECT result_id FROM results WHERE verified AND conflict"),
     Check("quarantine", "quarantine_has_reasons", "every quarantined record carries a source, key and reason",
           "SELECT * FROM quarantine WHERE source IS NULL OR record_key IS NULL OR coalesce(reason, '') = ''"),
+    Check("quarantine", "quarantine_payloads_are_json", "every quarantined record carries a payload: a JSON object "
+          "that identifies it", "SELECT * FROM quarantine WHERE NOT coalesce(json_valid(payload), false) "
+          "OR json_type(payload::JSON) <> 'OBJECT'", dg.AssetCheckSeverity.WARN),
     Check("quarantine", "table_files_reconcile", "per table file: cells = results + quarantined + facts",
           "SELECT * FROM table_reconciliation WHERE NOT reconciles"),
     unique_key("leaderboard", "leaderboard", *LEADERBOARD_GROUP.split(", "), "model_id"),

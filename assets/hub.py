@@ -31,7 +31,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from markdown_it import MarkdownIt
 
-from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, files_to_read
+from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read
 from pipelines.clients.hub import (
     HubResource,
     cache_path,
@@ -167,6 +167,11 @@ _NOT_VALUES = {"-", "--", "—", "–", "n/a", "na", "nan", "none", "null", "tbd
                "inf", "-inf", "infinity"}
 _TEMPLATE = re.compile(r"[xX?]+(?:[.,][xX?]+)?\s*%?")
 _PLACEHOLDER = re.compile(r"-1(?:\.0*)?")
+# as create_macros' visible_text and parse_score read value text: invisible characters removed,
+# no-break spaces made spaces, a note in parentheses or brackets after the value set aside
+_INVISIBLE = re.compile("[\ufeff\u200b-\u200d\u2060]")
+_NO_BREAK_SPACE = re.compile("[\u00a0\u2007\u202f]")
+_NOTE = re.compile(r"^(.*?[^\s(\[])\s*(?:\([^()]*\)|\[[^\[\]]*\])[*_\s]*$")
 
 
 def number_text(value: Any) -> str:
@@ -176,7 +181,8 @@ def number_text(value: Any) -> str:
 
 def check_value(value: Any) -> tuple[str | None, str | None]:
     """(value text as written, reason it is not a value or None). Only clearly-not-a-value input is
-    refused; formats such as '69.5%', '0,912', '**70.3**' or '0.75 ± 0.01' are kept for core."""
+    refused; formats such as '69.5%', '0,912', '**70.3**', '0.75 ± 0.01' or '88.2 [reported]' (and
+    invisible characters in them) are kept for core, which parses them (create_macros' parse_score)."""
     if value is None:
         return None, "empty value"
     if isinstance(value, bool):
@@ -187,22 +193,28 @@ def check_value(value: Any) -> tuple[str | None, str | None]:
     if isinstance(value, (int, float)):
         raw = number_text(value)
         if isinstance(value, float) and not math.isfinite(value):
+            if _NUMERIC.fullmatch(raw):  # written as a number (1e400) that a double cannot hold
+                return raw, f"number out of range: {raw[:80]} is too large for a double"
             return raw, f"not a value: {raw}"
+        if isinstance(value, float) and value == 0 and re.match(r"[^eE]*[1-9]", raw):
+            return raw, f"number out of range: {raw[:80]} is too small for a double (not zero)"
         if value == -1:
             return raw, f"placeholder value: {raw}"
         return raw, None
     text = str(value)
-    s = re.sub(r"^[*_\s]+|[*_\s]+$", "", text)
+    s = re.sub(r"^[*_\s]+|[*_\s]+$", "", _NO_BREAK_SPACE.sub(" ", _INVISIBLE.sub("", text)))
     if not s:
         return text, "empty value"
-    if s.lower() in _NOT_VALUES:
+    noted = _NOTE.match(s)
+    main = re.sub(r"[*_]", "", noted.group(1) if noted else s).strip()
+    if main.lower() in _NOT_VALUES:
         return text, f"not a value: {s!r}"
-    if _PLACEHOLDER.fullmatch(s):
+    if _PLACEHOLDER.fullmatch(main):
         return text, f"placeholder value: {s!r}"
-    if _TEMPLATE.fullmatch(s):
+    if _TEMPLATE.fullmatch(main):
         return text, f"placeholder value: {s!r}"
-    spread = _SPREAD.match(s)
-    main, extra = (spread.group(1), spread.group(2)) if spread else (s, None)
+    spread = _SPREAD.match(main)
+    main, extra = (spread.group(1), spread.group(2)) if spread else (main, None)
     if _NUMERIC.fullmatch(main.strip()) and (extra is None or _NUMERIC.fullmatch(extra.strip())):
         return text, None
     return text, f"unparsable value: {text[:80]!r}"
@@ -234,41 +246,54 @@ class EvalParse:
     failures: list[tuple[str, str, str | None]] = field(default_factory=list)
     seen: int = 0
 
-    def fail(self, key: str, reason: str, payload: Any = None) -> None:
+    def fail(self, key: str, reason: str, payload: str) -> None:
+        """Quarantine a metric value (or an unreadable block); `payload`: `failure_payload` text."""
         self.seen += 1
-        text = None if payload is None else json.dumps(payload, default=str, ensure_ascii=False)[:2000]
-        self.failures.append((key, reason, text))
+        self.failures.append((key, reason, payload))
 
     def add(self, row: dict) -> None:
         self.seen += 1
         self.rows.append(row)
 
 
-def parse_model_index(model_id: str, model_index: Any, out: EvalParse) -> int:
-    """Every metric of every result of every model-index entry -> rows or failures. Returns the
-    number of metric entries that carry a dataset, a task and a metric type (for the cross-check)."""
+def _value_payload(row: dict, file: str | None, **more: object) -> str:
+    """The payload of a refused eval value: its model, task, dataset, metric and value as written
+    (the fields result_rejects gives a value refused later)."""
+    return failure_payload(file=file, **{k: row.get(k) for k in (
+        "model_id", "format", "task_type", "task_name", "dataset_type", "dataset_name", "dataset_config",
+        "dataset_split", "metric_type", "metric_name")}, value=row.get("value_raw"), **more)
+
+
+def parse_model_index(model_id: str, model_index: Any, out: EvalParse, file: str | None = None) -> int:
+    """Every metric of every result of every model-index entry -> rows or failures (`file`: where
+    the model-index was read, for their payloads). Returns the number of metric entries that carry
+    a dataset, a task and a metric type (for the cross-check)."""
     base = f"{model_id}/model-index"
     structured = 0
+
+    def block(excerpt: Any) -> str:
+        return failure_payload(model_id=model_id, file=file, excerpt=excerpt)
+
     if not isinstance(model_index, list):
-        out.fail(base, f"model-index: not a list but {type(model_index).__name__}", model_index)
+        out.fail(base, f"model-index: not a list but {type(model_index).__name__}", block(model_index))
         return 0
     first_seen: dict[tuple, tuple[str, str | None]] = {}
     for e, entry in enumerate(model_index):
         if not isinstance(entry, dict):
-            out.fail(f"{base}/{e}", f"model-index: entry {e} is not a mapping", entry)
+            out.fail(f"{base}/{e}", f"model-index: entry {e} is not a mapping", block(entry))
             continue
         results = entry.get("results")
         if not isinstance(results, list):  # `results: []` (trainer template) is no result, not a bad one
-            out.fail(f"{base}/{e}", f"model-index: entry {e} has no results list", entry)
+            out.fail(f"{base}/{e}", f"model-index: entry {e} has no results list", block(entry))
             continue
         for r, result in enumerate(results):
             key_r = f"{base}/{e}.{r}"
             if not isinstance(result, dict):
-                out.fail(key_r, f"model-index: result {r} is not a mapping", result)
+                out.fail(key_r, f"model-index: result {r} is not a mapping", block(result))
                 continue
             metrics = result.get("metrics")
             if not isinstance(metrics, list) or not metrics:
-                out.fail(key_r, f"model-index: result {r} has no metrics", result)
+                out.fail(key_r, f"model-index: result {r} has no metrics", block(result))
                 continue
             task, dataset = result.get("task"), result.get("dataset")
             source = result.get("source") if isinstance(result.get("source"), dict) else {}
@@ -280,10 +305,11 @@ def parse_model_index(model_id: str, model_index: Any, out: EvalParse) -> int:
             for m, metric in enumerate(metrics):
                 key = f"{key_r}.{m}"
                 if problem:
-                    out.fail(key, problem, {"task": task, "dataset": dataset, "metric": metric})
+                    out.fail(key, problem, failure_payload(model_id=model_id, file=file, task=task, dataset=dataset,
+                                                           metric=metric))
                     continue
                 if not isinstance(metric, dict):
-                    out.fail(key, f"model-index: result {r} metric {m} is not a mapping", metric)
+                    out.fail(key, f"model-index: result {r} metric {m} is not a mapping", block(metric))
                     continue
                 row = {
                     "record_key": key, "model_id": model_id, "format": "model-index",
@@ -297,15 +323,16 @@ def parse_model_index(model_id: str, model_index: Any, out: EvalParse) -> int:
                     "result_date": None,
                 }
                 if not (row["metric_type"] or row["metric_name"]):
-                    out.fail(key, f"model-index: result {r} metric {m} has no type", metric)
+                    out.fail(key, f"model-index: result {r} metric {m} has no type",
+                             _value_payload(row, file, excerpt=metric))
                     continue
                 structured += 1
                 if "value" not in metric:
-                    out.fail(key, f"empty value: result {r} metric {m} has no value", metric)
+                    out.fail(key, f"empty value: result {r} metric {m} has no value", _value_payload(row, file))
                     continue
                 row["value_raw"], reason = check_value(metric["value"])
                 if reason:
-                    out.fail(key, reason, metric)
+                    out.fail(key, reason, _value_payload(row, file))
                     continue
                 identity = (_text(entry.get("name")), row["task_type"], row["task_name"], row["dataset_type"],
                             row["dataset_name"], row["dataset_config"], row["dataset_split"], row["metric_type"],
@@ -313,50 +340,60 @@ def parse_model_index(model_id: str, model_index: Any, out: EvalParse) -> int:
                 if identity in first_seen:
                     first_key, first_value = first_seen[identity]
                     same = "same value" if first_value == row["value_raw"] else f"value {first_value} there"
-                    out.fail(key, f"duplicate result: same dataset, split and metric as {first_key} ({same})", metric)
+                    out.fail(key, f"duplicate result: same dataset, split and metric as {first_key} ({same})",
+                             _value_payload(row, file))
                     continue
                 first_seen[identity] = (key, row["value_raw"])
                 out.add(row)
     return structured
 
 
-def parse_eval_results(model_id: str, items: Any, out: EvalParse) -> None:
+def parse_eval_results(model_id: str, items: Any, out: EvalParse, file: str | None = None) -> None:
     """`evalResults` of a model info body (the `.eval_results/*.yaml` entries), field for field as
-    `huggingface_hub.parse_eval_result_entries` reads them; entries the Hub flagged are refused."""
+    `huggingface_hub.parse_eval_result_entries` reads them; entries the Hub flagged are refused.
+    `file`: the model info file, for the payloads of refused entries."""
     base = f"{model_id}/eval-results"
+
+    def block(excerpt: Any) -> str:
+        return failure_payload(model_id=model_id, file=file, excerpt=excerpt)
+
     if not isinstance(items, list):
-        out.fail(base, f"eval-results: not a list but {type(items).__name__}", items)
+        out.fail(base, f"eval-results: not a list but {type(items).__name__}", block(items))
         return
     first_seen: dict[tuple, str] = {}
     for i, item in enumerate(items):
         key = f"{base}/{i}"
         if not isinstance(item, dict):
-            out.fail(key, f"eval-results: entry {i} is not a mapping", item)
+            out.fail(key, f"eval-results: entry {i} is not a mapping", block(item))
             continue
         if "error" in item:
-            out.fail(key, f"eval-results: file {item.get('filename')!r} rejected by the Hub: {item['error']}", item)
+            out.fail(key, f"eval-results: file {item.get('filename')!r} rejected by the Hub: {item['error']}",
+                     block(item))
             continue
         data = item.get("data", item)
         dataset = data.get("dataset") if isinstance(data, dict) else None
         if not isinstance(dataset, dict) or not _text(dataset.get("id")):
-            out.fail(key, f"eval-results: entry {i} has no dataset id", item)
+            out.fail(key, f"eval-results: entry {i} has no dataset id", block(item))
             continue
         if not _text(dataset.get("task_id")):
-            out.fail(key, f"eval-results: entry {i} has no task_id", item)
+            out.fail(key, f"eval-results: entry {i} has no task_id", block(item))
             continue
+        named = {"model_id": model_id, "format": "eval-results", "dataset_type": _text(dataset.get("id")),
+                 "dataset_config": _text(dataset.get("task_id"))}
         if "value" not in data:
-            out.fail(key, f"empty value: eval-results entry {i} has no value", item)
+            out.fail(key, f"empty value: eval-results entry {i} has no value", _value_payload(named, file))
             continue
         value_raw, reason = check_value(data["value"])
         if reason:
-            out.fail(key, reason, item)
+            out.fail(key, reason, _value_payload({**named, "value_raw": value_raw}, file))
             continue
         source = data.get("source") if isinstance(data.get("source"), dict) else {}
         date = _text(data.get("date"))
         identity = (_text(dataset.get("id")), _text(dataset.get("task_id")), _text(dataset.get("revision")),
                     _text(data.get("notes")))
         if identity in first_seen:
-            out.fail(key, f"duplicate result: same dataset, task and notes as {first_seen[identity]}", item)
+            out.fail(key, f"duplicate result: same dataset, task and notes as {first_seen[identity]}",
+                     _value_payload({**named, "value_raw": value_raw}, file, notes=_text(data.get("notes"))))
             continue
         first_seen[identity] = key
         out.add({
@@ -472,14 +509,18 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
                 loaded = _load_json(root / source_file)
                 info = loaded if isinstance(loaded, dict) else {}
             except (OSError, ValueError, RecursionError) as exc:
-                failures.append((model_id, f"invalid json: {type(exc).__name__}", source_file))
+                failures.append((model_id, f"invalid json: {type(exc).__name__}",
+                                 failure_payload(id=model_id, file=source_file)))
         card_file = _card_file(root, model_id, requested_id)
         model_index: Any = None
+        index_file = source_file
         if card_file is not None:
-            card = _read_card(card_file, model_id, sha, out, failures)
+            index_file = "hub/cards/" + card_file.relative_to((root / "hub" / "cards").resolve()).as_posix()
+            card = _read_card(card_file, model_id, sha, out, failures, index_file)
             if card is not None:
                 if card.problem:
-                    out.evals.fail(f"{model_id}/model-index", card.problem, card_file.name)
+                    out.evals.fail(f"{model_id}/model-index", card.problem,
+                                   failure_payload(id=model_id, file=index_file))
                 elif card.metadata and "model-index" in card.metadata:
                     model_index = card.metadata["model-index"]
         else:
@@ -487,10 +528,10 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
             model_index = info.get("model-index") or card_data.get("model-index")
         cross_check = None
         if model_index is not None:
-            structured = parse_model_index(model_id, model_index, out.evals)
+            structured = parse_model_index(model_id, model_index, out.evals, index_file)
             cross_check = library_agrees(model_index, structured).split(":")[0]
         if info.get("evalResults") is not None:
-            parse_eval_results(model_id, info["evalResults"], out.evals)
+            parse_eval_results(model_id, info["evalResults"], out.evals, source_file)
         out.models.append({"model_id": model_id, "sha": sha, "requested_id": requested_id, "source_file": source_file,
                            "without_card": card_file is None, "cross_check": cross_check,
                            "eval_results_seen": out.evals.seen - seen,
@@ -524,10 +565,11 @@ def _card_file(root: Path, model_id: str, requested_id: str | None) -> Path | No
 
 
 def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
-               failures: list[tuple[str, str, str | None]]) -> CardParse | None:
+               failures: list[tuple[str, str, str | None]], relative: str) -> CardParse | None:
     size = path.stat().st_size
     if size > MAX_CARD_BYTES:
-        failures.append((f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})", None))
+        failures.append((f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})",
+                         failure_payload(id=model_id, file=relative, bytes=size)))
         return None
     text = path.read_bytes().decode("utf-8", errors="replace")
     card = parse_card(text)
@@ -569,12 +611,13 @@ def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str
         ids = []
         for org in targets.orgs:
             if repo_id_problem(org) or "/" in org:
-                log.fail(f"org:{org}", f"invalid org id: {org!r}")
+                log.fail(f"org:{org}", f"invalid org id: {org!r}", failure_payload(org=org))
                 continue
             ids += [f"{org}/{p.name[: -len('.json')]}" for p in sorted((models_dir / org).glob("*.json"))]
         for repo_id in targets.models:
             if not repo_id_problem(repo_id) and not cache_path(root, "models", repo_id).is_file():
-                log.fail(repo_id, f"missing from snapshot: hub/models/{repo_id}.json")
+                log.fail(repo_id, f"missing from snapshot: hub/models/{repo_id}.json",
+                         failure_payload(id=repo_id, file=f"hub/models/{repo_id}.json"))
         ids += targets.models + targets.curated
     return list(dict.fromkeys(ids))
 
@@ -614,13 +657,15 @@ def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
     for repo_id in ids:
         problem = repo_id_problem(repo_id)
         if problem:
-            log.fail(str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}")
+            log.fail(str(repo_id), f"invalid model id: {problem}: {str(repo_id)[:200]!r}",
+                     failure_payload(id=str(repo_id)))
             continue
         stat = stats.get(repo_id)
         if stat is None:
             continue
         if stat.st_size > MAX_MODEL_FILE_BYTES:
-            log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes")
+            log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes",
+                     failure_payload(id=repo_id, file=f"hub/models/{repo_id}.json", bytes=stat.st_size))
             continue
         source_file = f"hub/models/{repo_id}.json"
         files.append((str(root / source_file), source_file, repo_id, stat.st_size, stat.st_mtime_ns))
@@ -659,8 +704,9 @@ def _preview(con: duckdb.DuckDBPyConnection, query: str) -> dg.MetadataValue:
 
 
 def _fail_all(log: IngestLog, failures: list[tuple[str, str]]) -> None:
+    """Quarantine what a Hub client could not fetch: (key, reason), the key naming the model, card or dataset."""
     for key, reason in failures:
-        log.fail(key, reason)
+        log.fail(key, reason, failure_payload(id=key))
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog", "benchmark_table_rows"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -13,15 +15,43 @@ import pandas as pd
 
 from pipelines.resources import utc_now
 
-FAILURE_PREVIEW_CHARS = 2000
+# The longest text a quarantined record's payload keeps of any one field (an excerpt, a name, a value).
+EXCERPT_CHARS = 500
 # The type of a list of quarantined records kept beside incremental rows (record_key, reason, payload).
 FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
 
 
 def code_version(module_file: str, *inputs: str) -> str:
     """A short hash of an ingest module's source and whatever else its parsed rows depend on (SQL
-    texts, library versions): stored beside incremental rows, so that new code parses everything again."""
-    return hashlib.sha256(Path(module_file).read_bytes() + "\0".join(inputs).encode()).hexdigest()[:16]
+    texts, library versions), and of this module (which writes the failures kept beside them):
+    stored beside incremental rows, so that new code parses everything again."""
+    return hashlib.sha256(Path(module_file).read_bytes() + Path(__file__).read_bytes()
+                          + "\0".join(inputs).encode()).hexdigest()[:16]
+
+
+def failure_payload(**fields: object) -> str:
+    """The payload of a quarantined record: JSON text of what identifies it (`file`, its path relative
+    to the snapshot or cache root; `id`; names, positions) and of `excerpt` (what it held), fields
+    that are None left out. A text is cut to EXCERPT_CHARS; a list or mapping (a card's metric entry)
+    stays one when its JSON text is that short, else it becomes its JSON text, cut."""
+    payload: dict[str, object] = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple, dict)):
+            try:
+                text = json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+            except (ValueError, RecursionError):  # NaN or infinity inside, or nested too deep
+                text = str(value)
+            else:
+                if len(text) <= EXCERPT_CHARS:
+                    payload[name] = json.loads(text)
+                    continue
+            value = text
+        if isinstance(value, float) and not math.isfinite(value):  # not JSON
+            value = str(value)
+        payload[name] = value[:EXCERPT_CHARS] if isinstance(value, str) else value
+    return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))  # as DuckDB's json_object writes
 
 
 def files_to_read(con: duckdb.DuckDBPyConnection, read: str, listed: str, version: tuple[str, ...],
@@ -50,9 +80,9 @@ class IngestLog:
     failures: list[tuple[str, str, str | None]] = field(default_factory=list)
     lacks: list[str] = field(default_factory=list)  # parts of the snapshot layout that were absent
 
-    def fail(self, record_key: str, reason: str, payload: object = None) -> None:
-        text = None if payload is None else str(payload)[:FAILURE_PREVIEW_CHARS]
-        self.failures.append((record_key, reason, text))
+    def fail(self, record_key: str, reason: str, payload: str | None) -> None:
+        """Quarantine a record; `payload` is JSON text (`failure_payload`, or built the same way in SQL)."""
+        self.failures.append((record_key, reason, payload))
 
     def recall(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
         """Add the records refused by the files or models that an incremental ingest kept in

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import IngestLog, code_version, files_to_read
+from assets.ingest_log import IngestLog, code_version, failure_payload, files_to_read
 from pipelines.clients.hub import HubResource
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
 from warehouse import sql
@@ -52,7 +52,8 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
     columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE curated)").fetchall()}
     missing = [c for c in CURATED_REQUIRED if c not in columns]
     if missing:
-        log.fail(relative, f"missing required columns: {', '.join(missing)}")
+        log.fail(relative, f"missing required columns: {', '.join(missing)}",
+                 failure_payload(file=relative, columns=sorted(columns)))
         return 0
     select = ", ".join(f'"{c}"' if c in columns else f'NULL::VARCHAR AS "{c}"' for c in CURATED_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE curated AS SELECT {select}, row_index FROM curated")
@@ -72,11 +73,12 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         """,
         [relative, relative],
     )
-    for (row_index,) in con.execute(
-        "SELECT row_index FROM curated WHERE nullif(trim(model_name), '') IS NULL "
+    for row_index, row in con.execute(
+        "SELECT row_index, to_json(curated)::VARCHAR FROM curated WHERE nullif(trim(model_name), '') IS NULL "
         "OR nullif(trim(benchmark), '') IS NULL OR nullif(trim(metric), '') IS NULL"
     ).fetchall():
-        log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric")
+        log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric",
+                 failure_payload(file=relative, row=row_index, excerpt=row))
     return con.execute("SELECT count(*) FROM curated").fetchall()[0][0]
 
 
@@ -97,8 +99,9 @@ def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
                      log: IngestLog) -> None:
     """Tasks of a Papers with Code evaluation-tables JSON file of any shape into table_task_docs."""
     warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=path.read_bytes())
-    for filename, reason, payload in con.execute("SELECT * FROM table_file_errors").fetchall():
-        log.fail(str(Path(filename).relative_to(root)), reason, payload)
+    for filename, reason, excerpt in con.execute("SELECT * FROM table_file_errors").fetchall():
+        relative = str(Path(filename).relative_to(root))
+        log.fail(relative, reason, failure_payload(file=relative, excerpt=excerpt))
 
 
 def _read_archive_parquet(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
@@ -156,7 +159,7 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
             cursor.execute("DELETE FROM raw.table_results WHERE source_file = ?", [name])
-            file_log.failures = [(name, str(refused), None)]
+            file_log.failures = [(name, str(refused), failure_payload(file=name, bytes=size))]
             rows = (0, 0)
         failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in file_log.failures]
         cursor.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
@@ -192,7 +195,7 @@ def _download_archive(snapshot: SnapshotResource, hub: HubResource, log: IngestL
         try:
             client.download_dataset_files(snapshot.pwc_archive, ARCHIVE_FILES, folder, snapshot.root / ".hf_cache")
         except Exception as exc:  # the other tables still load
-            log.fail(f"archive:{snapshot.pwc_archive}", client.describe(exc))
+            log.fail(f"archive:{snapshot.pwc_archive}", client.describe(exc), failure_payload(id=snapshot.pwc_archive))
     log.requests, log.retries = client.stats.requests, client.stats.retries
     return sorted(p for pattern in ARCHIVE_FILES for p in folder.glob(pattern))
 

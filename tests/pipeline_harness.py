@@ -1,4 +1,4 @@
-"""Run the table, core and analytics assets in process on a snapshot directory (no Hub, no arXiv)."""
+"""Run the table (and, when asked, Hub), core and analytics assets in process on a snapshot directory (no arXiv)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets import analytics, catalog, core, tables
+from assets import analytics, catalog, core, hub, tables
 from assets.checks import asset_checks
 from assets.tables import CURATED_COLUMNS
 from pipelines.clients.hub import HubResource
@@ -27,17 +27,18 @@ def write_curated(snapshot: Path, rows: list[dict], name: str = "curated.csv") -
             writer.writerow({column: row.get(column, "") for column in CURATED_COLUMNS})
 
 
-def build(snapshot: Path, state: Path, seed_sql: str | None = None
+def build(snapshot: Path, state: Path, seed_sql: str | None = None, ingest_hub: bool = False
           ) -> tuple[dg.ExecuteInProcessResult, WarehouseResource]:
-    """Ingest the snapshot's catalog and tables, run `seed_sql` on the working database (to stand
-    in for Hub or arXiv rows), then build core and analytics with their checks."""
+    """Ingest the snapshot's catalog and tables (and its Hub files when `ingest_hub`), run `seed_sql`
+    on the working database (to stand in for Hub or arXiv rows), then build core and analytics with
+    their checks."""
     warehouse = WarehouseResource(path=str(state / "published.duckdb"), state_dir=str(state))
     resources = {
         "warehouse": warehouse,
         "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(snapshot), cache_dir=str(state / "cache")),
         "hub": OFFLINE_HUB,
     }
-    ingest = dg.load_assets_from_modules([catalog, tables])
+    ingest = dg.load_assets_from_modules([catalog, tables, *([hub] if ingest_hub else [])])
     assert dg.materialize(ingest, resources=resources).success
     if seed_sql:
         with warehouse.connect() as con:

@@ -3,6 +3,7 @@ parsed fields, missing ids, quarantine, the incremental plan, snapshot mode, ide
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from datetime import datetime, timedelta, timezone
@@ -190,10 +191,12 @@ def test_live_run_loads_fields_missing_and_quarantine(tmp_path, server, corpus, 
     assert rows(res, "SELECT arxiv_id, reason FROM raw.arxiv_missing") == [
         ("2301.99999", "asked, arXiv returned no entry")]
 
-    failures = rows(res, "SELECT record_key, reason, payload FROM raw.ingest_failures WHERE source = 'arxiv' "
-                         "ORDER BY record_key")
-    assert ("hub|some/model", "unparsable arXiv reference", "not-an-id") in failures
-    assert ("tables|t|4", "unparsable arXiv reference", "https://arxiv.org/list/cs.CL/recent") in failures
+    failures = [(key, reason, json.loads(payload)) for key, reason, payload in rows(
+        res, "SELECT record_key, reason, payload FROM raw.ingest_failures WHERE source = 'arxiv' ORDER BY record_key")]
+    assert ("hub|some/model", "unparsable arXiv reference",
+            {"cited_by": "hub", "record": "some/model", "reference": "not-an-id"}) in failures
+    assert ("tables|t|4", "unparsable arXiv reference",
+            {"cited_by": "tables", "record": "t|4", "reference": "https://arxiv.org/list/cs.CL/recent"}) in failures
     assert len(failures) == 2
     cached = list((tmp_path / "cache" / "arxiv").glob("*.xml"))
     assert len(cached) == 1 and (tmp_path / "cache" / "arxiv" / STATE_FILE).is_file()
@@ -356,7 +359,8 @@ def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
     rerun = run(res)
     assert (rerun["feeds_parsed"].value, rerun["feeds_read"].value) == (2, 4)
     assert rows(res, "SELECT version FROM raw.arxiv_papers WHERE arxiv_id = '1911.02116'") == []   # its feed went
-    assert ("paper|1911.02116", "not fetched: no arXiv feed covers this id", "1911.02116") in arxiv_content(res)["failures"]
+    assert ("paper|1911.02116", "not fetched: no arXiv feed covers this id", '{"id":"1911.02116"}') \
+        in arxiv_content(res)["failures"]
     assert rows(res, "SELECT withdrawn FROM raw.arxiv_papers WHERE arxiv_id = 'astro-ph/0601001'") == [(False,)]
     scratch = resources(tmp_path / "scratch", client(server), source="snapshot", snapshot_dir=tmp_path / "snap")
     seed(scratch, hub=refs)

@@ -53,6 +53,8 @@ def test_all_checks_pass_on_a_clean_build(clean):
     ("UPDATE results SET value = 140 WHERE unit = 'percent'", "results_percent_in_range"),
     ("UPDATE results SET verified = true, conflict = true", "results_verified_not_in_conflict"),
     ("INSERT INTO quarantine VALUES ('tables', 'k', '', NULL, now())", "quarantine_has_reasons"),
+    ("INSERT INTO quarantine VALUES ('tables', 'k', 'r', '-', now())", "quarantine_payloads_are_json"),
+    ("INSERT INTO quarantine VALUES ('tables', 'k', 'r', '[1]', now())", "quarantine_payloads_are_json"),
 ])
 def test_broken_tables_fail_their_check(clean, breakage, failing):
     with clean.connect() as con:

@@ -86,7 +86,7 @@ def test_settings_are_separate_leaderboards(built):
 def test_value_forms_and_quarantine(built):
     _, warehouse = built
     assert ranks(warehouse, "forms") == {"G": 1, "H": 1}
-    reasons = dict(query(warehouse, "SELECT payload, reason FROM quarantine"))
+    reasons = dict(query(warehouse, "SELECT json_extract_string(payload, '$.value'), reason FROM quarantine"))
     assert reasons["-"] == "not a value: -" and reasons["Please tell us"].startswith("not a value")
     assert query(warehouse, "SELECT bool_and(reconciles) FROM table_reconciliation") == [(True,)]
 

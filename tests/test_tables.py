@@ -126,7 +126,8 @@ def test_bad_files_are_reported_with_path_and_reason(shared_tables):
     ("squad-v1.1", "exact match", "", "LUKE (single model)", 90.202, 165),
     ("snli", "accuracy", "test", "MT-DNN", 91.1, 64),
     ("conll-2003", "f1", "", "CNN Large + fine-tune (2019)", 93.5, 20),
-    ("wikitext-103", "perplexity", "test", "Routing Transformer (2020)", 15.8, 15),
+    # (16: Compressive Transformer's "17.1(16.1 with basic dynamic evaluation)" is 17.1 with a note)
+    ("wikitext-103", "perplexity", "test", "Routing Transformer (2020)", 15.8, 16),
 ])
 def test_state_of_the_art_checked_by_hand(shared_tables, benchmark, metric, split, sota, value, n):
     _, warehouse = shared_tables

@@ -113,7 +113,8 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
                  dataset, position, row_index) AS record_key,
        CASE WHEN json_type(row_json) <> 'OBJECT' THEN 'table row is not an object: ' || json_type(row_json)
             ELSE 'metrics is not an object: ' || json_type(row_json -> 'metrics') END AS reason,
-       left(row_json::VARCHAR, 500) AS payload
+       json_object('file', replace(filename, getvariable('root') || '/', ''), 'task', array_to_string(task_path, ' > '),
+                   'dataset', dataset, 'row', row_index, 'excerpt', left(row_json::VARCHAR, 500))::VARCHAR AS payload
 FROM table_rows
 WHERE json_type(row_json) <> 'OBJECT'
    OR (json_type(row_json -> 'metrics') NOT IN ('NULL', 'OBJECT') AND json_object_of(row_json -> 'metrics') IS NULL);

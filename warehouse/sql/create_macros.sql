@@ -57,21 +57,43 @@ CREATE OR REPLACE MACRO arxiv_id_of(text) AS
                || '/' || regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.|^\s*)[a-z\-]+(?:\.[A-Z]{2})?/(\d{7})(?:v\d+)?', 1), '/')
     ), '');
 
--- Score text -> struct(value, spread, percent_sign, reason). reason is NULL when value parsed.
+-- Text as a reader sees it: byte order marks and zero-width characters (U+FEFF, U+200B..U+200D,
+-- U+2060) removed, no-break spaces (U+00A0, U+2007, U+202F) made spaces. (ASCII text, as many
+-- bytes as characters, is returned as it is without running the expressions.)
+CREATE OR REPLACE MACRO visible_text(text) AS
+    CASE WHEN strlen(text) = length(text) THEN text
+         ELSE regexp_replace(regexp_replace(text, '[\x{FEFF}\x{200B}-\x{200D}\x{2060}]', '', 'g'),
+                             '[\x{00A0}\x{2007}\x{202F}]', ' ', 'g') END;
+
+-- Score text -> struct(value, spread, percent_sign, note, reason). reason is NULL when value parsed.
 -- Accepts 83.6, "83.6%", "**70.3**", "0.7482 ± 0.0015" (and +-, +/-), "1,234.5" (thousands),
--- "0,912" (decimal comma when it cannot be a thousands separator), scientific notation.
+-- "0,912" (decimal comma when it cannot be a thousands separator), scientific notation, invisible
+-- characters anywhere (visible_text), and a note in parentheses or brackets after the value:
+-- "70.14 (measured by X)" and "88.2 [reported]" are 70.14 and 88.2, the note kept in `note`.
+-- A number a double cannot hold is refused: "1e400" (infinite) and "1e-400" (zero) are not values.
 CREATE OR REPLACE MACRO parse_score(raw) AS (
-    WITH cleaned AS (
-        SELECT trim(regexp_replace(coalesce(raw, ''), '[*_]', '', 'g')) AS s
+    WITH visible AS (
+        SELECT trim(visible_text(coalesce(raw, ''))) AS v
+    ), noted AS (
+        SELECT v, CASE WHEN contains(v, ')') OR contains(v, ']') THEN
+                      regexp_extract(v, '^(.*?[^\s(\[])\s*(?:\(([^()]*)\)|\[([^\[\]]*)\])[*_\s]*$',
+                                     ['main', 'paren', 'bracket']) END AS g
+        FROM visible
+    ), cleaned AS (
+        SELECT trim(regexp_replace(v, '[*_]', '', 'g')) AS s,
+               trim(regexp_replace(CASE WHEN g.main <> '' THEN g.main ELSE v END, '[*_]', '', 'g')) AS valued,
+               nullif(trim(CASE WHEN g.main <> '' THEN g.paren || g.bracket END), '') AS note
+        FROM noted
     ), parts AS (
-        SELECT s,
-               trim(regexp_extract(s, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 1)) AS main_part,
-               trim(regexp_extract(s, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 2)) AS spread_part
+        SELECT s, valued, note,
+               trim(regexp_extract(valued, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 1)) AS main_part,
+               trim(regexp_extract(valued, '^([^±]+?)\s*(?:±|\+/-|\+-)\s*(.+)$', 2)) AS spread_part
         FROM cleaned
     ), numbers AS (
-        SELECT s, coalesce(nullif(main_part, ''), s) AS main, nullif(spread_part, '') AS spread FROM parts
+        SELECT s, valued, note, coalesce(nullif(main_part, ''), valued) AS main, nullif(spread_part, '') AS spread
+        FROM parts
     ), normalised AS (
-        SELECT s, spread,
+        SELECT s, valued, note, spread,
                main LIKE '%\%%' ESCAPE '\' AS percent_sign,
                CASE
                    WHEN regexp_matches(replace(main, '%', ''), '^[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?$')
@@ -81,27 +103,38 @@ CREATE OR REPLACE MACRO parse_score(raw) AS (
                    ELSE trim(replace(main, '%', ''))
                END AS number_text
         FROM numbers
+    ), read AS (
+        SELECT *,
+               CASE WHEN regexp_matches(number_text, '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$')
+                    THEN number_text::DOUBLE END AS number,
+               try_cast(replace(spread, '%', '') AS DOUBLE) AS spread_number
+        FROM normalised
     )
     SELECT {
-        'value': CASE WHEN regexp_matches(number_text, '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$')
-                      THEN number_text::DOUBLE END,
-        'spread': try_cast(replace(spread, '%', '') AS DOUBLE),
+        'value': CASE WHEN isfinite(number) AND (number <> 0 OR NOT regexp_matches(number_text, '^[^eE]*[1-9]'))
+                      THEN number END,
+        'spread': CASE WHEN isfinite(spread_number) THEN spread_number END,
         'percent_sign': percent_sign,
+        'note': note,
         'reason': CASE
-            WHEN regexp_matches(number_text, '^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$') THEN NULL
+            WHEN number IS NOT NULL AND NOT isfinite(number)
+                THEN 'number out of range: ' || left(number_text, 80) || ' is too large for a double'
+            WHEN number = 0 AND regexp_matches(number_text, '^[^eE]*[1-9]')
+                THEN 'number out of range: ' || left(number_text, 80) || ' is too small for a double (not zero)'
+            WHEN number IS NOT NULL THEN NULL
             WHEN s = '' THEN 'empty value'
-            WHEN regexp_matches(lower(s), '^(-+|—|–|n/?a|nan|none|null|\?+|tbd|please tell us.*|unknown)$')
+            WHEN regexp_matches(lower(valued), '^(-+|—|–|n/?a|nan|none|null|\?+|tbd|please tell us.*|unknown)$')
                 THEN 'not a value: ' || s
             ELSE 'unparsable value: ' || left(s, 80)
         END
     }
-    FROM normalised
+    FROM read
 );
 
 -- Size text such as "24M", "1.3B", "355M params", "110,000,000" -> count.
 CREATE OR REPLACE MACRO parse_count(raw) AS (
     WITH m AS (
-        SELECT regexp_extract(replace(trim(coalesce(raw, '')), ',', ''),
+        SELECT regexp_extract(replace(trim(visible_text(coalesce(raw, ''))), ',', ''),
                               '^~?\s*(\d+(?:\.\d+)?)\s*([kKmMbBtT]?)\b', ['number', 'suffix']) AS g
     )
     SELECT CASE WHEN g.number <> '' THEN

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS raw.hub_model_files (
     mtime_ns BIGINT NOT NULL,
     parser VARCHAR NOT NULL,        -- version of the code that read it (hub_models)
     reason VARCHAR,                 -- why the file was refused (NULL: read)
-    payload VARCHAR,                -- the start of a refused file
+    payload VARCHAR,                -- a refused file: JSON text (file, id, excerpt of its start)
     model_id VARCHAR,
     author VARCHAR,
     sha VARCHAR,
@@ -226,7 +226,7 @@ CREATE TABLE IF NOT EXISTS raw.ingest_failures (
     source VARCHAR NOT NULL,        -- hub | arxiv | tables | catalog
     record_key VARCHAR NOT NULL,
     reason VARCHAR NOT NULL,
-    payload VARCHAR,
+    payload VARCHAR,                -- JSON text identifying the record (file, id, names, a bounded excerpt)
     seen_at TIMESTAMP NOT NULL
 );
 

@@ -1,7 +1,8 @@
 -- hub_leaderboards: raw.hub_leaderboard_entries from the files listed in
 -- getvariable('leaderboard_files') (bodies of GET /api/datasets/{id}/leaderboard, path
 -- hub/leaderboards/<dataset id>.json under getvariable('root')). Unreadable files and entries
--- without a model id or a numeric value land in hub_leaderboard_errors (record_key, reason, payload).
+-- without a model id or a numeric value land in hub_leaderboard_errors (record_key, reason, payload:
+-- JSON text naming the file, the dataset id, the position and an excerpt).
 CREATE OR REPLACE TEMP TABLE hub_leaderboard_docs AS
 SELECT regexp_replace(substr(filename, length(getvariable('root') || '/hub/leaderboards/') + 1), '\.json$', '')
            AS dataset_id,
@@ -21,7 +22,8 @@ SELECT dataset_id AS record_key,
        CASE WHEN text IS NULL THEN 'invalid json: file is not UTF-8 text'
             WHEN j IS NULL THEN 'invalid json: file does not parse as JSON'
             ELSE 'invalid leaderboard: not a JSON array' END AS reason,
-       left(text, 2000) AS payload
+       json_object('file', 'hub/leaderboards/' || dataset_id || '.json', 'id', dataset_id,
+                   'excerpt', left(text, 500))::VARCHAR AS payload
 FROM hub_leaderboard_docs
 WHERE j IS NULL OR json_type(j) <> 'ARRAY'
 UNION ALL
@@ -29,7 +31,8 @@ SELECT dataset_id || '/' || position,
        CASE WHEN json_type(entry) <> 'OBJECT' THEN 'invalid leaderboard: entry is not an object'
             WHEN nullif(trim(entry ->> '$.modelId'), '') IS NULL THEN 'invalid leaderboard: entry without modelId'
             ELSE 'unparsable value: ' || coalesce(left(entry ->> '$.value', 80), 'missing') END,
-       left(entry::VARCHAR, 2000)
+       json_object('file', 'hub/leaderboards/' || dataset_id || '.json', 'id', dataset_id, 'position', position,
+                   'excerpt', left(entry::VARCHAR, 500))::VARCHAR
 FROM hub_leaderboard_items
 WHERE json_type(entry) <> 'OBJECT' OR nullif(trim(entry ->> '$.modelId'), '') IS NULL
    OR try_cast(entry ->> '$.value' AS DOUBLE) IS NULL OR NOT isfinite(try_cast(entry ->> '$.value' AS DOUBLE));

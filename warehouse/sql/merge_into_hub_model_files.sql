@@ -30,7 +30,8 @@ models AS (
     FROM docs
 )
 SELECT source_file, requested_id, bytes, mtime_ns, getvariable('parser'), reason,
-       CASE WHEN reason IS NOT NULL THEN left(text, 2000) END,
+       CASE WHEN reason IS NOT NULL
+            THEN json_object('file', source_file, 'id', requested_id, 'excerpt', left(text, 500))::VARCHAR END,
        m ->> '$.id',
        m ->> '$.author',
        m ->> '$.sha',

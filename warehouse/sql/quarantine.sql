@@ -1,10 +1,11 @@
--- quarantine: every record a run could not load, with its reason (grain: source, record_key,
--- reason). Ingest failures (unreadable files, bad cards, HTTP errors) and values that could not
--- become results. table_reconciliation: per table file, cells in = results + quarantined + facts.
+-- quarantine: every record a run could not load, with its reason and a payload (JSON text that
+-- identifies the record: file, ids, names, the raw value or a bounded excerpt; grain: source,
+-- record_key, reason). Ingest failures (unreadable files, bad cards, HTTP errors) and values that
+-- could not become results. table_reconciliation: per table file, cells in = results + quarantined + facts.
 CREATE OR REPLACE TABLE quarantine AS
 SELECT source, record_key, reason, payload, seen_at FROM raw.ingest_failures
 UNION ALL
-SELECT source, record_key, reason, value_raw, getvariable('run_started_at')::TIMESTAMP FROM result_rejects;
+SELECT source, record_key, reason, payload, getvariable('run_started_at')::TIMESTAMP FROM result_rejects;
 
 CREATE OR REPLACE TABLE table_reconciliation AS
 SELECT t.source_file,

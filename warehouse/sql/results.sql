@@ -1,7 +1,8 @@
 -- results: one row per reported value of one metric for one model on one benchmark from one
 -- source (key: result_id, a hash of source and the source's record key), value normalised to the
 -- metric's unit, with verification flags and reasons (SPEC: Verification).
--- result_rejects: every source value that could not become a result, with its reason.
+-- result_rejects: every source value that could not become a result, with its reason and a payload
+-- (JSON text) naming the model, benchmark, metric and raw value as the source wrote them.
 CREATE OR REPLACE TEMP TABLE benchmark_keys AS
 SELECT DISTINCT source, dataset, subdataset, task, benchmark_id FROM benchmark_refs;
 
@@ -159,20 +160,42 @@ SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,
 FROM valued;
 
 CREATE OR REPLACE TABLE result_rejects AS
-SELECT source, record_key, source_file, value_raw, reject_reason AS reason
-FROM result_values
-WHERE reject_reason IS NOT NULL
-UNION ALL
--- a size cell (metric of kind model_fact) is a model fact, not a result; one that did not become a
--- row of model_facts (no model name to resolve, or a Hub card giving it as a score) is refused here,
--- so that no source value vanishes unaccounted for (table_reconciliation counts it)
-SELECT source, record_key, source_file, value_raw,
-       CASE WHEN source LIKE 'hub-%' THEN 'model fact, not a score: ' || metric
-            WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
-            ELSE 'model fact: model unresolved' END
-FROM result_values
-WHERE kind = 'model_fact'
-  AND NOT (source IN ('pwc-table', 'curated-table') AND record_key IN (SELECT record_key FROM model_facts));
+WITH refused AS (
+    SELECT source, record_key, source_file, value_raw, reject_reason AS reason
+    FROM result_values
+    WHERE reject_reason IS NOT NULL
+    UNION ALL
+    -- a size cell (metric of kind model_fact) is a model fact, not a result; one that did not become a
+    -- row of model_facts (no model name to resolve, or a Hub card giving it as a score) is refused here,
+    -- so that no source value vanishes unaccounted for (table_reconciliation counts it)
+    SELECT source, record_key, source_file, value_raw,
+           CASE WHEN source LIKE 'hub-%' THEN 'model fact, not a score: ' || metric
+                WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
+                ELSE 'model fact: model unresolved' END
+    FROM result_values
+    WHERE kind = 'model_fact'
+      AND NOT (source IN ('pwc-table', 'curated-table') AND record_key IN (SELECT record_key FROM model_facts))
+)
+-- payload: the refused value with what identifies it as its source wrote it (JSON text, each field
+-- cut to 500 characters), so that an analyst can find and fix it
+SELECT r.*,
+       CASE WHEN r.source LIKE 'hub-%' THEN json_object(
+                'model_id', left(e.model_id, 500), 'format', e.format,
+                'task_type', left(e.task_type, 500), 'task_name', left(e.task_name, 500),
+                'dataset_type', left(e.dataset_type, 500), 'dataset_name', left(e.dataset_name, 500),
+                'dataset_config', left(e.dataset_config, 500), 'dataset_split', left(e.dataset_split, 500),
+                'metric_type', left(e.metric_type, 500), 'metric_name', left(e.metric_name, 500),
+                'value', left(r.value_raw, 500))
+            ELSE json_object(
+                'source_file', r.source_file, 'model', left(t.model_name, 500), 'model_id', left(t.model_id, 500),
+                'task', left(t.task, 500), 'dataset', left(t.dataset, 500), 'subdataset', left(t.subdataset, 500),
+                'metric', left(t.metric_raw, 500), 'split', left(t.split, 500), 'setting', left(t.setting, 500),
+                'row', t.row_index, 'paper', left(coalesce(t.paper_url, t.paper_title), 500),
+                'value', left(r.value_raw, 500))
+       END::VARCHAR AS payload
+FROM refused AS r
+LEFT JOIN raw.table_results AS t ON r.source NOT LIKE 'hub-%' AND t.record_key = r.record_key
+LEFT JOIN raw.hub_eval_results AS e ON r.source LIKE 'hub-%' AND e.record_key = r.record_key;
 
 -- the values that became results (a view: the valuing pass above already gave them their ids)
 CREATE OR REPLACE TEMP VIEW accepted AS
@@ -260,5 +283,6 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
            CASE WHEN corroborated THEN 'corroborated by ' || corroborating_sources END,
            CASE WHEN conflict THEN 'conflict with ' || conflicting_values END
        ) AS verification_reasons,
-       task_path, value_scale
+       task_path, value_scale,
+       parsed.note AS value_note
 FROM flagged;
