@@ -34,17 +34,16 @@ from markdown_it import MarkdownIt
 from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, files_to_read
 from pipelines.clients.hub import (
     HubResource,
-    cache_path,
     fetch_cards,
     fetch_leaderboards,
     fetch_models,
     repo_id_problem,
 )
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from pipelines.settings import InputLimits
+from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
 from warehouse import sql
 
-MAX_MODEL_FILE_BYTES = 20_000_000
-MAX_CARD_BYTES = 10_000_000
 MAX_FRONT_MATTER_CHARS = 2_000_000
 MAX_YAML_NODES = 1_000_000          # nodes after alias expansion: a "billion laughs" card is refused
 PREVIEW_ROWS = 5
@@ -150,11 +149,20 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethr
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_card_html(markdown: str) -> str:
+def render_card_html(markdown: str, max_chars: int = InputLimits.card_render_chars) -> str:
     """Card body -> HTML, sanitised by nh3: no scripts, styles, event handlers, or URLs other than
-    http(s)/mailto (relative links stay)."""
-    return nh3.clean(_MARKDOWN.render(markdown), url_schemes=URL_SCHEMES,
+    http(s)/mailto (relative links stay). A body longer than `max_chars` is rendered up to its last
+    line break before that, followed by a note saying so: rendering time stays bounded."""
+    shown = markdown
+    if len(markdown) > max_chars:
+        cut = markdown.rfind("\n", 0, max_chars)
+        shown = markdown[:cut if cut > 0 else max_chars]
+    html = nh3.clean(_MARKDOWN.render(shown), url_schemes=URL_SCHEMES,
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
+    if len(shown) < len(markdown):
+        html += (f'\n<p class="card-shortened"><em>Card shortened: the first {len(shown):,} of its '
+                 f'{len(markdown):,} characters are shown.</em></p>\n')
+    return html
 
 
 # --- evaluation values ----------------------------------------------------------------------------
@@ -390,7 +398,7 @@ class CardParse:
     problem: str | None          # why the front matter could not be used
 
 
-def parse_card(text: str) -> CardParse:
+def parse_card(text: str, render_chars: int = InputLimits.card_render_chars) -> CardParse:
     front, body = split_card(text)
     metadata, problem = None, None
     if front is None:
@@ -413,7 +421,7 @@ def parse_card(text: str) -> CardParse:
                 metadata = loaded
             else:
                 problem = f"card yaml: metadata is not a mapping but {type(loaded).__name__}"
-    return CardParse(metadata, render_card_html(body), problem)
+    return CardParse(metadata, render_card_html(body, render_chars), problem)
 
 
 def metadata_json(metadata: dict | None) -> str | None:
@@ -425,9 +433,9 @@ def metadata_json(metadata: dict | None) -> str | None:
         return None
 
 
-def _load_json(path: Path) -> Any:
-    """A model info file, numbers keeping their JSON text."""
-    return json.loads(path.read_text(encoding="utf-8", errors="replace"),
+def _load_json(data: bytes) -> Any:
+    """A model info file's bytes, numbers keeping their JSON text."""
+    return json.loads(data.decode("utf-8", errors="replace"),
                       parse_float=lambda s: _raw_number(RawFloat, float(s), s),
                       parse_int=lambda s: _raw_number(RawInt, int(s), s),
                       parse_constant=lambda s: _raw_number(RawFloat, float(s), s))
@@ -458,10 +466,25 @@ class ModelCardsResult:
         self.evals.seen += other.evals.seen
 
 
-def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]]) -> ModelCardsResult:
+@dataclass(frozen=True)
+class CardBounds:
+    """What card parsing reads at most (from SnapshotResource): card and model info file bytes,
+    and the characters of a card body rendered to HTML."""
+
+    card_bytes: int
+    model_info_bytes: int
+    render_chars: int
+
+    @classmethod
+    def of(cls, snapshot: SnapshotResource) -> "CardBounds":
+        return cls(snapshot.max_card_bytes, snapshot.max_model_info_bytes, snapshot.card_render_chars)
+
+
+def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
+                      bounds: CardBounds) -> ModelCardsResult:
     """For each (model_id, requested_id, sha, source_file) of raw.hub_models: its card (if any) and
     its eval results, from the card's model-index (or, without a card file, the model info's) and
-    from the model info's evalResults."""
+    from the model info's evalResults. Files are read through the snapshot jail, within `bounds`."""
     out = ModelCardsResult()
     for model_id, requested_id, sha, source_file in models:
         failures: list[tuple[str, str, str | None]] = []
@@ -469,14 +492,17 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
         info: dict = {}
         if source_file:
             try:
-                loaded = _load_json(root / source_file)
+                loaded = _load_json(read_source_file(root, root / source_file, bounds.model_info_bytes,
+                                                     "model info file"))
                 info = loaded if isinstance(loaded, dict) else {}
+            except FileRefused as refused:
+                failures.append((model_id, refused.reason, source_file))
             except (OSError, ValueError, RecursionError) as exc:
                 failures.append((model_id, f"invalid json: {type(exc).__name__}", source_file))
         card_file = _card_file(root, model_id, requested_id)
         model_index: Any = None
         if card_file is not None:
-            card = _read_card(card_file, model_id, sha, out, failures)
+            card = _read_card(root, card_file, model_id, sha, out, failures, bounds)
             if card is not None:
                 if card.problem:
                     out.evals.fail(f"{model_id}/model-index", card.problem, card_file.name)
@@ -499,39 +525,43 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
 
 
 def parse_model_cards_in_workers(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
-                                 workers: int = CARD_PARSERS, batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
+                                 bounds: CardBounds, workers: int = CARD_PARSERS,
+                                 batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
     """`parse_model_cards` over batches of models in `workers` processes (parsing YAML and Markdown
     holds the GIL, so threads would not help), results in the order of `models`. Fewer models than
     two batches are parsed here."""
     if workers < 2 or len(models) < 2 * batch:
-        return parse_model_cards(root, models)
+        return parse_model_cards(root, models, bounds)
     out = ModelCardsResult()
     batches = [models[start:start + batch] for start in range(0, len(models), batch)]
     # spawn, not fork: the parent holds DuckDB and Dagster threads that a forked child would inherit mid-state
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part in pool.map(parse_model_cards, [root] * len(batches), batches):
+        for part in pool.map(parse_model_cards, [root] * len(batches), batches, [bounds] * len(batches)):
             out.extend(part)
     return out
 
 
 def _card_file(root: Path, model_id: str, requested_id: str | None) -> Path | None:
+    """The model's card in the snapshot layout (of its id, else of the id asked for): whatever
+    entry is there, a link or a FIFO too, for `_read_card` to admit or refuse."""
     for repo_id in (model_id, requested_id):
         if repo_id and not repo_id_problem(repo_id):
-            path = cache_path(root, "cards", repo_id, "/README.md")
-            if path.is_file():
+            path = root / "hub" / "cards" / repo_id / "README.md"
+            if os.path.lexists(path):
                 return path
     return None
 
 
-def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
-               failures: list[tuple[str, str, str | None]]) -> CardParse | None:
-    size = path.stat().st_size
-    if size > MAX_CARD_BYTES:
-        failures.append((f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})", None))
+def _read_card(root: Path, path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
+               failures: list[tuple[str, str, str | None]], bounds: CardBounds) -> CardParse | None:
+    try:
+        listed = open_source_file(root, path, bounds.card_bytes, "card")
+        text = read_source_file(root, path, bounds.card_bytes, "card").decode("utf-8", errors="replace")
+    except FileRefused as refused:
+        failures.append((f"{model_id}/README.md", refused.reason, None))
         return None
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    card = parse_card(text)
-    fetched = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    card = parse_card(text, bounds.render_chars)
+    fetched = datetime.fromtimestamp(listed.mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
     out.cards.append({"model_id": model_id, "sha": sha, "readme": text, "card_html": card.html,
                       "metadata": metadata_json(card.metadata), "fetched_at": fetched})
     return card
@@ -573,17 +603,18 @@ def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str
                 continue
             ids += [f"{org}/{p.name[: -len('.json')]}" for p in sorted((models_dir / org).glob("*.json"))]
         for repo_id in targets.models:
-            if not repo_id_problem(repo_id) and not cache_path(root, "models", repo_id).is_file():
+            if not repo_id_problem(repo_id) and not os.path.lexists(root / "hub" / "models" / f"{repo_id}.json"):
                 log.fail(repo_id, f"missing from snapshot: hub/models/{repo_id}.json")
         ids += targets.models + targets.curated
     return list(dict.fromkeys(ids))
 
 
-def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
-    """The stat of every regular `hub/models/[org/]<name>.json` under `root`, by requested id, from
-    one directory listing per folder (a stat per tracked id costs seconds at 100,000 models). An
-    entry that is, or sits in, a symbolic link is kept only when it resolves inside `hub/models`."""
-    found: dict[str, os.stat_result] = {}
+def _model_file_stats(root: Path, max_bytes: int) -> dict[str, os.stat_result | str]:
+    """Every `hub/models/[org/]<name>.json` under `root`, by requested id: the stat of a plain
+    regular file, or why the snapshot jail refuses it (a link leaving the root, a FIFO, a device,
+    over `max_bytes`), from one directory listing per folder (a stat per tracked id costs seconds
+    at 100,000 models). An entry that is, or sits in, a symbolic link is resolved by the jail."""
+    found: dict[str, os.stat_result | str] = {}
 
     def scan(folder: Path, prefix: str, linked: bool) -> None:
         try:
@@ -593,12 +624,13 @@ def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
         for entry in entries:
             if prefix == "" and entry.is_dir():
                 scan(Path(entry.path), f"{entry.name}/", entry.is_symlink())
-            elif entry.name.endswith(".json") and entry.is_file():
+            elif entry.name.endswith(".json"):
                 repo_id = prefix + entry.name[: -len(".json")]
-                if linked or entry.is_symlink():
+                if linked or not entry.is_file(follow_symlinks=False):
                     try:
-                        cache_path(root, "models", repo_id)
-                    except ValueError:
+                        open_source_file(root, Path(entry.path), max_bytes, "model info file")
+                    except FileRefused as refused:
+                        found[repo_id] = refused.reason
                         continue
                 found[repo_id] = entry.stat()
 
@@ -606,10 +638,11 @@ def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
     return found
 
 
-def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
-    """The model info files of `ids` that exist and are not too large: filename (absolute),
-    source_file (relative to `root`), requested_id, bytes, mtime_ns."""
-    stats = _model_file_stats(root)
+def model_files(root: Path, ids: list[str], log: IngestLog, max_bytes: int) -> pd.DataFrame:
+    """The model info files of `ids` that exist and that the snapshot jail admits (at most
+    `max_bytes`; the others are quarantined): filename (absolute), source_file (relative to
+    `root`), requested_id, bytes, mtime_ns."""
+    stats = _model_file_stats(root, max_bytes)
     files = []
     for repo_id in ids:
         problem = repo_id_problem(repo_id)
@@ -619,8 +652,12 @@ def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
         stat = stats.get(repo_id)
         if stat is None:
             continue
-        if stat.st_size > MAX_MODEL_FILE_BYTES:
-            log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes")
+        if isinstance(stat, str):
+            log.fail(repo_id, f"hub/models/{repo_id}.json: {stat}")
+            continue
+        if stat.st_size > max_bytes:
+            log.fail(repo_id, f"hub/models/{repo_id}.json: model info file too large: {stat.st_size} bytes "
+                              f"(limit {max_bytes})")
             continue
         source_file = f"hub/models/{repo_id}.json"
         files.append((str(root / source_file), source_file, repo_id, stat.st_size, stat.st_mtime_ns))
@@ -689,7 +726,7 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
                  "library_rejects_model_info": dg.MetadataValue.json(dict(outcome.library_rejects))}
     else:
         ids = snapshot_model_ids(root, targets, log)
-    files = model_files(root, ids, log)
+    files = model_files(root, ids, log, snapshot.max_model_info_bytes)
     with warehouse.connect() as con:
         files_read = load_models(con, warehouse, files, log)
         log.records = con.execute("SELECT count(*) FROM raw.hub_models").fetchone()[0]
@@ -760,7 +797,8 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         failed = {key.removesuffix("/README.md") for key, _ in failures}
         models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
     unchanged = {m for m, r, sha, f in models if sha is not None and parsed_from.get(m) == (r, sha, f, PARSER_VERSION)}
-    parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged])
+    parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged],
+                                          CardBounds.of(snapshot))
     with warehouse.connect() as con:
         con.execute("BEGIN")
         save_cards(con, parsed, unchanged)
@@ -829,10 +867,16 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
         log.requests, log.retries = client.stats.requests, client.stats.retries
     board_dir = root / "hub" / "leaderboards"
     if dataset_ids or snapshot.live:
-        files = [cache_path(root, "leaderboards", d) for d in dataset_ids if not repo_id_problem(d)]
-        files = [p for p in files if p.is_file()]
+        listed = [board_dir / f"{d}.json" for d in dataset_ids if not repo_id_problem(d)]
+        listed = [p for p in listed if os.path.lexists(p)]
     else:
-        files = sorted(board_dir.glob("*/*.json"))
+        listed = sorted(board_dir.glob("*/*.json"))
+    files = []
+    for path in listed:
+        try:
+            files.append(open_source_file(root, path, snapshot.max_leaderboard_bytes, "leaderboard file").path)
+        except FileRefused as refused:
+            log.fail(str(path.relative_to(board_dir))[: -len(".json")], refused.reason)
     with warehouse.connect() as con:
         if files:
             warehouse.run_sql(con, "hub_leaderboards", leaderboard_files=[str(p) for p in files], root=str(root))

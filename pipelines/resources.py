@@ -14,6 +14,7 @@ import duckdb
 from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from pipelines.settings import InputLimits
 from warehouse import REFERENCE_DIR, sql
 
 LOCK_WAIT_SECONDS = 120
@@ -136,6 +137,15 @@ class SnapshotResource(dg.ConfigurableResource):
     snapshot_dir: str
     cache_dir: str
     pwc_archive: str = ""  # Hub dataset id of the archived Papers with Code tables (live mode), "" for none
+    # Bounds checked before a file is read (`pipelines.snapshot_files`): a file over its cap is
+    # quarantined unread. What each means: `pipelines.settings.InputLimits`.
+    max_table_file_bytes: int = InputLimits.table_file_bytes
+    max_card_bytes: int = InputLimits.card_bytes
+    max_model_info_bytes: int = InputLimits.model_info_bytes
+    max_feed_bytes: int = InputLimits.feed_bytes
+    max_leaderboard_bytes: int = InputLimits.leaderboard_bytes
+    max_json_depth: int = InputLimits.json_depth
+    card_render_chars: int = InputLimits.card_render_chars
 
     @property
     def live(self) -> bool:

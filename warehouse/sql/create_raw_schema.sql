@@ -221,6 +221,17 @@ CREATE TABLE IF NOT EXISTS raw.table_files (
     loaded_at TIMESTAMP NOT NULL
 );
 
+-- One row per table file of the snapshot left unread (replaced each run): a link that leaves the
+-- root, a FIFO, device or other non-regular file, a file over its size cap (status refused), or an
+-- empty file (status empty). Its reason is in raw.ingest_failures too.
+CREATE TABLE IF NOT EXISTS raw.table_files_refused (
+    source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot root, as listed
+    bytes BIGINT,                   -- NULL when it was not looked at (not a regular file, outside the root)
+    status VARCHAR NOT NULL,        -- refused | empty
+    reason VARCHAR NOT NULL,
+    seen_at TIMESTAMP NOT NULL
+);
+
 -- Anything an ingest asset could not load, with its reason. Feeds the published `quarantine`.
 CREATE TABLE IF NOT EXISTS raw.ingest_failures (
     source VARCHAR NOT NULL,        -- hub | arxiv | tables | catalog
