@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -164,6 +165,33 @@ class SnapshotResource(dg.ConfigurableResource):
     def catalog_path(self) -> Path:
         """The tracked catalog always comes from the configured snapshot, in both modes."""
         return Path(self.snapshot_dir) / "catalog.yaml"
+
+
+class RunInProgress(Exception):
+    """Another run holds the state directory's run lock."""
+
+
+@contextmanager
+def exclusive_run(state_dir: Path) -> Iterator[Path]:
+    """Hold `<state_dir>/run.lock` (an exclusive `flock`) for the duration of a run, or raise
+    RunInProgress at once when another process holds it. The lock belongs to the open file: the
+    kernel releases it when the run ends, however it ends (a crash or `kill -9` too); the file
+    itself stays, naming the last holder."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "run.lock"
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInProgress(f"another run is using {state_dir} ({holder}); "
+                                f"nothing was done, try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {utc_now().isoformat()}\n")
+        handle.flush()
+        yield path
 
 
 def utc_now() -> datetime:
