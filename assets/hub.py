@@ -760,7 +760,8 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     con.unregister("listed_model_files")
     for requested_id, reason, payload in con.execute(
             "SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "
-            "ORDER BY source_file").fetchall():
+            "UNION ALL SELECT requested_id, 'model info field left empty: ' || unnest(field_problems), source_file "
+            "FROM raw.hub_model_files ORDER BY 1, 2").fetchall():
         log.fail(requested_id, reason, payload)
     return len(to_read)
 

@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS raw.hub_model_files (
     card_data JSON,
     fetched_at TIMESTAMP            -- the file's modification time
 );
+-- fields of a read file left empty because their value was not of their type ("downloads: not a count: NaN")
+ALTER TABLE raw.hub_model_files ADD COLUMN IF NOT EXISTS field_problems VARCHAR[];
 
 -- One row per model card README (kept for the sha it was fetched at).
 CREATE TABLE IF NOT EXISTS raw.hub_cards (
