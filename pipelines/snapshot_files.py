@@ -28,9 +28,10 @@ class FileRefused(Exception):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file that passed the jail: its path as listed (inside the root) and its stat."""
+    """A file that passed the jail: its path as listed, where it resolves (inside the root), its stat."""
 
     path: Path
+    real: Path
     size: int
     mtime_ns: int
 
@@ -62,16 +63,16 @@ def open_source_file(root: Path, path: Path, max_bytes: int, what: str = "file")
         raise FileRefused(f"{what} is {kind}, not a regular file: not read")
     if info.st_size > max_bytes:
         raise FileRefused(f"{what} too large: {info.st_size} bytes (limit {max_bytes})")
-    return SourceFile(path, info.st_size, info.st_mtime_ns)
+    return SourceFile(path, Path(real), info.st_size, info.st_mtime_ns)
 
 
 def read_source_file(root: Path, path: Path, max_bytes: int, what: str = "file") -> bytes:
-    """The bytes of `path` once `open_source_file` accepts it, read through a descriptor that
-    follows no link and does not block (so a file swapped for a FIFO or a link after the check
-    is refused, not waited on), and never more than `max_bytes`."""
-    open_source_file(root, path, max_bytes, what)
+    """The bytes of `path` once `open_source_file` accepts it, read from where it resolves through
+    a descriptor that follows no further link and does not block (so a file swapped for a FIFO or
+    a link after the check is refused, not waited on), and never more than `max_bytes`."""
+    admitted = open_source_file(root, path, max_bytes, what)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(admitted.real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         raise FileRefused(f"{what} cannot be read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as handle:
