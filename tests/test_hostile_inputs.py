@@ -986,6 +986,8 @@ def test_a_catalog_typo_does_not_stop_the_catalog_step(tmp_path):
 
 
 def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
+    """While a run holds the state directory, `sotaboard run` exits at once with a clear message and
+    a Dagster run fails before its first step writes; a holder killed with -9 releases it."""
     from conftest import offline_env, sotaboard
 
     from pipelines.resources import RunInProgress, exclusive_run
@@ -996,9 +998,6 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
         started = time.monotonic()
         second = sotaboard("run", env=env, cwd=tmp_path, timeout=120)
         elapsed = time.monotonic() - started
-        with pytest.raises(RunInProgress):
-            with exclusive_run(state):
-                pass
     assert second.returncode == 3, second.stderr
     assert "another run is using" in second.stderr and f"pid {os.getpid()}" in second.stderr
     assert "nightly job" not in second.stdout and not (state / "work.duckdb").exists()
@@ -1013,6 +1012,18 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
         with pytest.raises(RunInProgress):
             with exclusive_run(state):
                 pass
+        # a run launched through Dagster (UI, schedule) takes the lock with its warehouse resource
+        from assets.catalog import catalog
+        from pipelines.resources import SnapshotResource, WarehouseResource
+
+        resources = {"warehouse": WarehouseResource(path=str(tmp_path / "out" / "sotaboard.duckdb"),
+                                                    state_dir=str(state)),
+                     "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(BUNDLED_SNAPSHOT),
+                                                  cache_dir=str(tmp_path / "cache"))}
+        with pytest.raises(dg.DagsterResourceFunctionError) as failed:
+            dg.materialize([catalog], resources=resources)
+        assert isinstance(failed.value.__cause__, RunInProgress)
+        assert not (state / "work.duckdb").exists()
     finally:
         holder.kill()
         holder.wait()
