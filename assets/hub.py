@@ -623,7 +623,7 @@ def _model_file_stats(root: Path, max_bytes: int) -> dict[str, os.stat_result | 
             return
         for entry in entries:
             if prefix == "" and entry.is_dir():
-                scan(Path(entry.path), f"{entry.name}/", entry.is_symlink())
+                scan(Path(entry.path), f"{entry.name}/", linked or entry.is_symlink())
             elif entry.name.endswith(".json"):
                 repo_id = prefix + entry.name[: -len(".json")]
                 if linked or not entry.is_file(follow_symlinks=False):
@@ -634,7 +634,8 @@ def _model_file_stats(root: Path, max_bytes: int) -> dict[str, os.stat_result | 
                         continue
                 found[repo_id] = entry.stat()
 
-    scan(root / "hub" / "models", "", False)
+    models_dir = root / "hub" / "models"
+    scan(models_dir, "", os.path.realpath(models_dir) != os.path.join(os.path.realpath(root), "hub", "models"))
     return found
 
 

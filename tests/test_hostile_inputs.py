@@ -1042,3 +1042,21 @@ def test_a_huge_card_renders_in_bounded_time():
     assert "Card shortened: the first 100,000 of its 9,900,00" in card.html
     print(f"\n9.9 MB card of nested brackets parsed and rendered in {elapsed:.1f} s")
     assert elapsed < 45, elapsed
+
+
+@pytest.mark.parametrize("linked", ["hub", "hub/models", "hub/models/org"])
+def test_model_info_in_a_folder_linked_out_of_the_snapshot_is_refused(tmp_path, linked):
+    from assets.hub import model_files
+    from assets.ingest_log import IngestLog
+
+    outside = tmp_path / "outside"
+    write(outside / "/".join(["hub", "models", "org"][len(linked.split("/")):] + ["m.json"]),
+          json.dumps({"id": "org/m", "sha": SHA, "pipeline_tag": CANARY}))
+    root = tmp_path / "snap"
+    (root / linked).parent.mkdir(parents=True, exist_ok=True)
+    (root / linked).symlink_to(outside)
+    log = IngestLog("hub", "snapshot")
+    files = model_files(root, ["org/m"], log, 5_000_000)
+    assert len(files) == 0
+    assert log.failures == [("org/m", "hub/models/org/m.json: model info file is a link that leaves the snapshot "
+                                      "root: not read", None)]
