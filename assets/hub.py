@@ -710,7 +710,10 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
 
     Incremental: `raw.hub_model_files` keeps one row per model info file read (its fields, or why it
     was refused); a file whose size and modification time are unchanged is not read again, and the
-    rows of files no longer tracked are dropped. The result is the same as reading every file."""
+    rows of files no longer tracked are dropped. The result is the same as reading every file.
+
+    Files are admitted by the snapshot jail (`pipelines.snapshot_files`, cap `max_model_info_bytes`);
+    a count that is not a count (`downloads: NaN`) is left empty and quarantined."""
     log = IngestLog("hub", snapshot.source, lacks=snapshot.lacking("hub/models"))
     root = snapshot.root
     extra: dict[str, Any] = {}
@@ -778,7 +781,11 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     Incremental: a model whose sha (ids, model info file, parsing code) did not change since it was
     parsed is not parsed again; its rows and its quarantined records are kept. Models no longer
     tracked lose theirs. Live mode downloads a card only when the model's sha changed since its card
-    was last loaded. The rows and metadata are those of a full rebuild."""
+    was last loaded. The rows and metadata are those of a full rebuild.
+
+    Cards and model info files are read through the snapshot jail (`pipelines.snapshot_files`): a
+    card that is a link out of the root, a FIFO or over `max_card_bytes` is quarantined and the model
+    loads without it; a card body over `card_render_chars` is rendered up to there, with a note."""
     log = IngestLog("hub-cards", snapshot.source, lacks=snapshot.lacking("hub/cards"))
     root = snapshot.root
     with warehouse.connect() as con:
