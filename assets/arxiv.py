@@ -62,9 +62,9 @@ from pipelines.clients.arxiv import (
     stable_slot,
 )
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
 from warehouse import sql
 
-MAX_FEED_BYTES = 50_000_000
 STATE_FILE = "_fetch_state.json"
 
 _WITHDRAWN_TEXT = re.compile(
@@ -178,16 +178,30 @@ class FeedFile:
                               "payload": failure_payload(file=self.source_file, **payload)})
 
 
-def read_feed_file(path: Path, relative: str) -> FeedFile:
-    """Parse one feed file with the library's parser (`read_feed`); never raises on content."""
-    stat = path.stat()
-    feed = FeedFile(relative, stat.st_size, stat.st_mtime_ns)
-    feed.fetched_at = datetime.fromtimestamp(stat.st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
-    if stat.st_size > MAX_FEED_BYTES:
+def _listed_feed_stat(root: Path, path: Path, max_bytes: int) -> tuple[int, int]:
+    """(bytes, mtime_ns) of a listed feed: of the file when the jail admits it, else of the entry
+    itself (a link, a FIFO), which is all that is looked at of it."""
+    try:
+        listed = open_source_file(root, path, max_bytes, "feed")
+        return listed.size, listed.mtime_ns
+    except FileRefused:
+        info = os.lstat(path)
+        return info.st_size, info.st_mtime_ns
+
+
+def read_feed_file(root: Path, relative: str, max_bytes: int) -> FeedFile:
+    """Parse the feed file `relative` under `root` with the library's parser (`read_feed`), read
+    through the snapshot jail (`pipelines.snapshot_files`); never raises on content."""
+    path = root / relative
+    size, mtime_ns = _listed_feed_stat(root, path, max_bytes)
+    feed = FeedFile(relative, size, mtime_ns)
+    feed.fetched_at = datetime.fromtimestamp(mtime_ns / 1e9, timezone.utc).replace(tzinfo=None, microsecond=0)
+    try:
+        body = read_source_file(root, path, max_bytes, "feed")
+    except FileRefused as refused:
         feed.refused = True
-        feed.fail(relative, f"feed larger than {MAX_FEED_BYTES} bytes", bytes=stat.st_size)
+        feed.fail(relative, refused.reason, bytes=size)
         return feed
-    body = path.read_bytes()
     info = read_feed(body)
     if info.problem:
         feed.refused = True
@@ -249,11 +263,12 @@ def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None
     con.unregister("read_feed_entries")
 
 
-def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
+def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path, max_bytes: int) -> FeedScan:
     """Bring raw.arxiv_feed_files and raw.arxiv_feed_entries up to date with every `arxiv/*.xml`
     under `root` (parsing only feeds that are new or whose size, modification time or parsing code
-    changed; dropping those of deleted feeds), then report what all feeds hold together."""
-    listed = pd.DataFrame([(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+    changed; dropping those of deleted feeds), then report what all feeds hold together. A feed
+    that is a link leaving `root`, not a regular file, or over `max_bytes` is refused unread."""
+    listed = pd.DataFrame([(str(p.relative_to(root)), *_listed_feed_stat(root, p, max_bytes))
                            for p in sorted((root / "arxiv").glob("*.xml"))],
                           columns=["source_file", "bytes", "mtime_ns"]).astype(
                               {"source_file": "string", "bytes": "int64", "mtime_ns": "int64"})
@@ -261,7 +276,7 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path) -> FeedScan:
     con.execute("BEGIN")
     to_read = files_to_read(con, "raw.arxiv_feed_files", "listed_feed_files", ("bytes", "mtime_ns"), FEED_PARSER)
     con.execute("DELETE FROM raw.arxiv_feed_entries WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files)")
-    feeds = [read_feed_file(root / name, name) for name in to_read["source_file"]]
+    feeds = [read_feed_file(root, name, max_bytes) for name in to_read["source_file"]]
     if feeds:
         _insert_feeds(con, feeds)
     con.execute("COMMIT")
@@ -419,10 +434,10 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     plan: dict[str, int] = {}
     if snapshot.live:
         with warehouse.connect() as con:
-            known = scan_feeds(con, snapshot.root)
+            known = scan_feeds(con, snapshot.root, snapshot.max_feed_bytes)
         plan = fetch_live(arxiv, snapshot.root, refs.versions, known, log, now)
     with warehouse.connect() as con:
-        scan = scan_feeds(con, snapshot.root)
+        scan = scan_feeds(con, snapshot.root, snapshot.max_feed_bytes)
         log.recall(con, "raw.arxiv_feed_files")
     state = FetchState.load(snapshot.root / "arxiv" / STATE_FILE) if snapshot.live else FetchState()
     rejected = state.rejected

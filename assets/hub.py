@@ -34,17 +34,16 @@ from markdown_it import MarkdownIt
 from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read
 from pipelines.clients.hub import (
     HubResource,
-    cache_path,
     fetch_cards,
     fetch_leaderboards,
     fetch_models,
     repo_id_problem,
 )
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from pipelines.settings import InputLimits
+from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
 from warehouse import sql
 
-MAX_MODEL_FILE_BYTES = 20_000_000
-MAX_CARD_BYTES = 10_000_000
 MAX_FRONT_MATTER_CHARS = 2_000_000
 MAX_YAML_NODES = 1_000_000          # nodes after alias expansion: a "billion laughs" card is refused
 PREVIEW_ROWS = 5
@@ -150,11 +149,20 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethr
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
-def render_card_html(markdown: str) -> str:
+def render_card_html(markdown: str, max_chars: int = InputLimits.card_render_chars) -> str:
     """Card body -> HTML, sanitised by nh3: no scripts, styles, event handlers, or URLs other than
-    http(s)/mailto (relative links stay)."""
-    return nh3.clean(_MARKDOWN.render(markdown), url_schemes=URL_SCHEMES,
+    http(s)/mailto (relative links stay). A body longer than `max_chars` is rendered up to its last
+    line break before that, followed by a note saying so: rendering time stays bounded."""
+    shown = markdown
+    if len(markdown) > max_chars:
+        cut = markdown.rfind("\n", 0, max_chars)
+        shown = markdown[:cut if cut > 0 else max_chars]
+    html = nh3.clean(_MARKDOWN.render(shown), url_schemes=URL_SCHEMES,
                      link_rel="noopener noreferrer nofollow", strip_comments=True)
+    if len(shown) < len(markdown):
+        html += (f'\n<p class="card-shortened"><em>Card shortened: the first {len(shown):,} of its '
+                 f'{len(markdown):,} characters are shown.</em></p>\n')
+    return html
 
 
 # --- evaluation values ----------------------------------------------------------------------------
@@ -427,7 +435,7 @@ class CardParse:
     problem: str | None          # why the front matter could not be used
 
 
-def parse_card(text: str) -> CardParse:
+def parse_card(text: str, render_chars: int = InputLimits.card_render_chars) -> CardParse:
     front, body = split_card(text)
     metadata, problem = None, None
     if front is None:
@@ -450,7 +458,7 @@ def parse_card(text: str) -> CardParse:
                 metadata = loaded
             else:
                 problem = f"card yaml: metadata is not a mapping but {type(loaded).__name__}"
-    return CardParse(metadata, render_card_html(body), problem)
+    return CardParse(metadata, render_card_html(body, render_chars), problem)
 
 
 def metadata_json(metadata: dict | None) -> str | None:
@@ -462,9 +470,9 @@ def metadata_json(metadata: dict | None) -> str | None:
         return None
 
 
-def _load_json(path: Path) -> Any:
-    """A model info file, numbers keeping their JSON text."""
-    return json.loads(path.read_text(encoding="utf-8", errors="replace"),
+def _load_json(data: bytes) -> Any:
+    """A model info file's bytes, numbers keeping their JSON text."""
+    return json.loads(data.decode("utf-8", errors="replace"),
                       parse_float=lambda s: _raw_number(RawFloat, float(s), s),
                       parse_int=lambda s: _raw_number(RawInt, int(s), s),
                       parse_constant=lambda s: _raw_number(RawFloat, float(s), s))
@@ -495,10 +503,25 @@ class ModelCardsResult:
         self.evals.seen += other.evals.seen
 
 
-def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]]) -> ModelCardsResult:
+@dataclass(frozen=True)
+class CardBounds:
+    """What card parsing reads at most (from SnapshotResource): card and model info file bytes,
+    and the characters of a card body rendered to HTML."""
+
+    card_bytes: int
+    model_info_bytes: int
+    render_chars: int
+
+    @classmethod
+    def of(cls, snapshot: SnapshotResource) -> "CardBounds":
+        return cls(snapshot.max_card_bytes, snapshot.max_model_info_bytes, snapshot.card_render_chars)
+
+
+def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
+                      bounds: CardBounds) -> ModelCardsResult:
     """For each (model_id, requested_id, sha, source_file) of raw.hub_models: its card (if any) and
     its eval results, from the card's model-index (or, without a card file, the model info's) and
-    from the model info's evalResults."""
+    from the model info's evalResults. Files are read through the snapshot jail, within `bounds`."""
     out = ModelCardsResult()
     for model_id, requested_id, sha, source_file in models:
         failures: list[tuple[str, str, str | None]] = []
@@ -506,8 +529,11 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
         info: dict = {}
         if source_file:
             try:
-                loaded = _load_json(root / source_file)
+                loaded = _load_json(read_source_file(root, root / source_file, bounds.model_info_bytes,
+                                                     "model info file"))
                 info = loaded if isinstance(loaded, dict) else {}
+            except FileRefused as refused:
+                failures.append((model_id, refused.reason, failure_payload(id=model_id, file=source_file)))
             except (OSError, ValueError, RecursionError) as exc:
                 failures.append((model_id, f"invalid json: {type(exc).__name__}",
                                  failure_payload(id=model_id, file=source_file)))
@@ -515,8 +541,8 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
         model_index: Any = None
         index_file = source_file
         if card_file is not None:
-            index_file = "hub/cards/" + card_file.relative_to((root / "hub" / "cards").resolve()).as_posix()
-            card = _read_card(card_file, model_id, sha, out, failures, index_file)
+            index_file = Path(os.path.relpath(card_file, root)).as_posix()
+            card = _read_card(root, card_file, model_id, sha, out, failures, bounds, index_file)
             if card is not None:
                 if card.problem:
                     out.evals.fail(f"{model_id}/model-index", card.problem,
@@ -540,40 +566,43 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
 
 
 def parse_model_cards_in_workers(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
-                                 workers: int = CARD_PARSERS, batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
+                                 bounds: CardBounds, workers: int = CARD_PARSERS,
+                                 batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
     """`parse_model_cards` over batches of models in `workers` processes (parsing YAML and Markdown
     holds the GIL, so threads would not help), results in the order of `models`. Fewer models than
     two batches are parsed here."""
     if workers < 2 or len(models) < 2 * batch:
-        return parse_model_cards(root, models)
+        return parse_model_cards(root, models, bounds)
     out = ModelCardsResult()
     batches = [models[start:start + batch] for start in range(0, len(models), batch)]
     # spawn, not fork: the parent holds DuckDB and Dagster threads that a forked child would inherit mid-state
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part in pool.map(parse_model_cards, [root] * len(batches), batches):
+        for part in pool.map(parse_model_cards, [root] * len(batches), batches, [bounds] * len(batches)):
             out.extend(part)
     return out
 
 
 def _card_file(root: Path, model_id: str, requested_id: str | None) -> Path | None:
+    """The model's card in the snapshot layout (of its id, else of the id asked for): whatever
+    entry is there, a link or a FIFO too, for `_read_card` to admit or refuse."""
     for repo_id in (model_id, requested_id):
         if repo_id and not repo_id_problem(repo_id):
-            path = cache_path(root, "cards", repo_id, "/README.md")
-            if path.is_file():
+            path = root / "hub" / "cards" / repo_id / "README.md"
+            if os.path.lexists(path):
                 return path
     return None
 
 
-def _read_card(path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
-               failures: list[tuple[str, str, str | None]], relative: str) -> CardParse | None:
-    size = path.stat().st_size
-    if size > MAX_CARD_BYTES:
-        failures.append((f"{model_id}/README.md", f"card too large: {size} bytes (limit {MAX_CARD_BYTES})",
-                         failure_payload(id=model_id, file=relative, bytes=size)))
+def _read_card(root: Path, path: Path, model_id: str, sha: str | None, out: ModelCardsResult,
+               failures: list[tuple[str, str, str | None]], bounds: CardBounds, relative: str) -> CardParse | None:
+    try:
+        listed = open_source_file(root, path, bounds.card_bytes, "card")
+        text = read_source_file(root, path, bounds.card_bytes, "card").decode("utf-8", errors="replace")
+    except FileRefused as refused:
+        failures.append((f"{model_id}/README.md", refused.reason, failure_payload(id=model_id, file=relative)))
         return None
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    card = parse_card(text)
-    fetched = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    card = parse_card(text, bounds.render_chars)
+    fetched = datetime.fromtimestamp(listed.mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
     out.cards.append({"model_id": model_id, "sha": sha, "readme": text, "card_html": card.html,
                       "metadata": metadata_json(card.metadata), "fetched_at": fetched})
     return card
@@ -615,18 +644,19 @@ def snapshot_model_ids(root: Path, targets: Targets, log: IngestLog) -> list[str
                 continue
             ids += [f"{org}/{p.name[: -len('.json')]}" for p in sorted((models_dir / org).glob("*.json"))]
         for repo_id in targets.models:
-            if not repo_id_problem(repo_id) and not cache_path(root, "models", repo_id).is_file():
+            if not repo_id_problem(repo_id) and not os.path.lexists(root / "hub" / "models" / f"{repo_id}.json"):
                 log.fail(repo_id, f"missing from snapshot: hub/models/{repo_id}.json",
                          failure_payload(id=repo_id, file=f"hub/models/{repo_id}.json"))
         ids += targets.models + targets.curated
     return list(dict.fromkeys(ids))
 
 
-def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
-    """The stat of every regular `hub/models/[org/]<name>.json` under `root`, by requested id, from
-    one directory listing per folder (a stat per tracked id costs seconds at 100,000 models). An
-    entry that is, or sits in, a symbolic link is kept only when it resolves inside `hub/models`."""
-    found: dict[str, os.stat_result] = {}
+def _model_file_stats(root: Path, max_bytes: int) -> dict[str, os.stat_result | str]:
+    """Every `hub/models/[org/]<name>.json` under `root`, by requested id: the stat of a plain
+    regular file, or why the snapshot jail refuses it (a link leaving the root, a FIFO, a device,
+    over `max_bytes`), from one directory listing per folder (a stat per tracked id costs seconds
+    at 100,000 models). An entry that is, or sits in, a symbolic link is resolved by the jail."""
+    found: dict[str, os.stat_result | str] = {}
 
     def scan(folder: Path, prefix: str, linked: bool) -> None:
         try:
@@ -635,24 +665,27 @@ def _model_file_stats(root: Path) -> dict[str, os.stat_result]:
             return
         for entry in entries:
             if prefix == "" and entry.is_dir():
-                scan(Path(entry.path), f"{entry.name}/", entry.is_symlink())
-            elif entry.name.endswith(".json") and entry.is_file():
+                scan(Path(entry.path), f"{entry.name}/", linked or entry.is_symlink())
+            elif entry.name.endswith(".json"):
                 repo_id = prefix + entry.name[: -len(".json")]
-                if linked or entry.is_symlink():
+                if linked or not entry.is_file(follow_symlinks=False):
                     try:
-                        cache_path(root, "models", repo_id)
-                    except ValueError:
+                        open_source_file(root, Path(entry.path), max_bytes, "model info file")
+                    except FileRefused as refused:
+                        found[repo_id] = refused.reason
                         continue
                 found[repo_id] = entry.stat()
 
-    scan(root / "hub" / "models", "", False)
+    models_dir = root / "hub" / "models"
+    scan(models_dir, "", os.path.realpath(models_dir) != os.path.join(os.path.realpath(root), "hub", "models"))
     return found
 
 
-def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
-    """The model info files of `ids` that exist and are not too large: filename (absolute),
-    source_file (relative to `root`), requested_id, bytes, mtime_ns."""
-    stats = _model_file_stats(root)
+def model_files(root: Path, ids: list[str], log: IngestLog, max_bytes: int) -> pd.DataFrame:
+    """The model info files of `ids` that exist and that the snapshot jail admits (at most
+    `max_bytes`; the others are quarantined): filename (absolute), source_file (relative to
+    `root`), requested_id, bytes, mtime_ns."""
+    stats = _model_file_stats(root, max_bytes)
     files = []
     for repo_id in ids:
         problem = repo_id_problem(repo_id)
@@ -663,8 +696,13 @@ def model_files(root: Path, ids: list[str], log: IngestLog) -> pd.DataFrame:
         stat = stats.get(repo_id)
         if stat is None:
             continue
-        if stat.st_size > MAX_MODEL_FILE_BYTES:
-            log.fail(repo_id, f"file too large: hub/models/{repo_id}.json over {MAX_MODEL_FILE_BYTES} bytes",
+        if isinstance(stat, str):
+            log.fail(repo_id, f"hub/models/{repo_id}.json: {stat}",
+                     failure_payload(id=repo_id, file=f"hub/models/{repo_id}.json"))
+            continue
+        if stat.st_size > max_bytes:
+            log.fail(repo_id, f"hub/models/{repo_id}.json: model info file too large: {stat.st_size} bytes "
+                              f"(limit {max_bytes})",
                      failure_payload(id=repo_id, file=f"hub/models/{repo_id}.json", bytes=stat.st_size))
             continue
         source_file = f"hub/models/{repo_id}.json"
@@ -718,7 +756,10 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
 
     Incremental: `raw.hub_model_files` keeps one row per model info file read (its fields, or why it
     was refused); a file whose size and modification time are unchanged is not read again, and the
-    rows of files no longer tracked are dropped. The result is the same as reading every file."""
+    rows of files no longer tracked are dropped. The result is the same as reading every file.
+
+    Files are admitted by the snapshot jail (`pipelines.snapshot_files`, cap `max_model_info_bytes`);
+    a count that is not a count (`downloads: NaN`) is left empty and quarantined."""
     log = IngestLog("hub", snapshot.source, lacks=snapshot.lacking("hub/models"))
     root = snapshot.root
     extra: dict[str, Any] = {}
@@ -735,7 +776,7 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
                  "library_rejects_model_info": dg.MetadataValue.json(dict(outcome.library_rejects))}
     else:
         ids = snapshot_model_ids(root, targets, log)
-    files = model_files(root, ids, log)
+    files = model_files(root, ids, log, snapshot.max_model_info_bytes)
     with warehouse.connect() as con:
         files_read = load_models(con, warehouse, files, log)
         log.records = con.execute("SELECT count(*) FROM raw.hub_models").fetchone()[0]
@@ -769,7 +810,8 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     con.unregister("listed_model_files")
     for requested_id, reason, payload in con.execute(
             "SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "
-            "ORDER BY source_file").fetchall():
+            "UNION ALL SELECT requested_id, 'model info field left empty: ' || unnest(field_problems), source_file "
+            "FROM raw.hub_model_files ORDER BY 1, 2").fetchall():
         log.fail(requested_id, reason, payload)
     return len(to_read)
 
@@ -785,7 +827,11 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     Incremental: a model whose sha (ids, model info file, parsing code) did not change since it was
     parsed is not parsed again; its rows and its quarantined records are kept. Models no longer
     tracked lose theirs. Live mode downloads a card only when the model's sha changed since its card
-    was last loaded. The rows and metadata are those of a full rebuild."""
+    was last loaded. The rows and metadata are those of a full rebuild.
+
+    Cards and model info files are read through the snapshot jail (`pipelines.snapshot_files`): a
+    card that is a link out of the root, a FIFO or over `max_card_bytes` is quarantined and the model
+    loads without it; a card body over `card_render_chars` is rendered up to there, with a note."""
     log = IngestLog("hub-cards", snapshot.source, lacks=snapshot.lacking("hub/cards"))
     root = snapshot.root
     with warehouse.connect() as con:
@@ -806,7 +852,8 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         failed = {key.removesuffix("/README.md") for key, _ in failures}
         models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
     unchanged = {m for m, r, sha, f in models if sha is not None and parsed_from.get(m) == (r, sha, f, PARSER_VERSION)}
-    parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged])
+    parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged],
+                                          CardBounds.of(snapshot))
     with warehouse.connect() as con:
         con.execute("BEGIN")
         save_cards(con, parsed, unchanged)
@@ -875,10 +922,18 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
         log.requests, log.retries = client.stats.requests, client.stats.retries
     board_dir = root / "hub" / "leaderboards"
     if dataset_ids or snapshot.live:
-        files = [cache_path(root, "leaderboards", d) for d in dataset_ids if not repo_id_problem(d)]
-        files = [p for p in files if p.is_file()]
+        listed = [board_dir / f"{d}.json" for d in dataset_ids if not repo_id_problem(d)]
+        listed = [p for p in listed if os.path.lexists(p)]
     else:
-        files = sorted(board_dir.glob("*/*.json"))
+        listed = sorted(board_dir.glob("*/*.json"))
+    files = []
+    for path in listed:
+        try:
+            files.append(open_source_file(root, path, snapshot.max_leaderboard_bytes, "leaderboard file").path)
+        except FileRefused as refused:
+            dataset_id = str(path.relative_to(board_dir))[: -len(".json")]
+            log.fail(dataset_id, refused.reason,
+                     failure_payload(id=dataset_id, file=f"hub/leaderboards/{dataset_id}.json"))
     with warehouse.connect() as con:
         if files:
             warehouse.run_sql(con, "hub_leaderboards", leaderboard_files=[str(p) for p in files], root=str(root))

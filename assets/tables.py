@@ -14,6 +14,7 @@ import pandas as pd
 from assets.ingest_log import IngestLog, code_version, failure_payload, files_to_read
 from pipelines.clients.hub import HubResource
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
+from pipelines.snapshot_files import FileRefused, json_too_deep, open_source_file, read_source_file
 from warehouse import sql
 
 TABLE_FILES = ("*.json", "*.parquet", "*.csv")
@@ -96,9 +97,10 @@ def _read_table_json_by_shape(con: duckdb.DuckDBPyConnection, warehouse: Warehou
 
 
 def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog) -> None:
-    """Tasks of a Papers with Code evaluation-tables JSON file of any shape into table_task_docs."""
-    warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=path.read_bytes())
+                     log: IngestLog, data: bytes) -> None:
+    """Tasks of a Papers with Code evaluation-tables JSON file of any shape (its bytes `data`) into
+    table_task_docs."""
+    warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=data)
     for filename, reason, excerpt in con.execute("SELECT * FROM table_file_errors").fetchall():
         relative = str(Path(filename).relative_to(root))
         log.fail(relative, reason, failure_payload(file=relative, excerpt=excerpt))
@@ -121,9 +123,11 @@ def _sha256(path: Path) -> str:
 
 
 def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog, read_by_shape: bool, reuse_rows: bool = False) -> tuple[int, int]:
+                     log: IngestLog, read_by_shape: bool, reuse_rows: bool = False,
+                     data: bytes | None = None) -> tuple[int, int]:
     """One table file's cells into raw.table_results (its refusals into `log`); `read_by_shape`: the
-    file was already taken apart by `_read_table_json_by_shape`; `reuse_rows`: its rows of an earlier
+    file was already taken apart by `_read_table_json_by_shape`; `data`: the bytes of a JSON file
+    (read by the caller); `reuse_rows`: its rows of an earlier
     reading by this code are still there. Returns the table rows flattened and the rows whose cells
     were kept (in the file as they were when it was read before)."""
     if path.suffix == ".csv":
@@ -131,7 +135,7 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
     if path.suffix == ".parquet":
         _read_archive_parquet(con, path, root, log)
     elif not read_by_shape:
-        _read_table_json(con, warehouse, path, root, log)
+        _read_table_json(con, warehouse, path, root, log, data)
     warehouse.run_sql(con, "benchmark_table_rows", root=str(root), source_file=str(path.relative_to(root)),
                       reuse_rows=reuse_rows)
     for key, reason, payload in con.execute("SELECT * FROM table_row_errors ORDER BY 1").fetchall():
@@ -140,21 +144,41 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
     return read - kept, kept
 
 
-def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, paths: dict[str, tuple[Path, Path]],
-                      log: IngestLog, kept: set[str], name: str, size: int, sha256: str
-                      ) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
+def _json_table_bytes(snapshot: SnapshotResource, base: Path, path: Path) -> bytes:
+    """The bytes of a JSON table file, read through the jail; TableFileRefused when it nests deeper
+    than `snapshot.max_json_depth` (the walk of subtasks and subdatasets would go as deep)."""
+    try:
+        data = read_source_file(base, path, snapshot.max_table_file_bytes, "table file")
+    except FileRefused as refused:          # swapped for a link or a FIFO since it was listed
+        raise TableFileRefused(refused.reason) from None
+    if json_too_deep(data, snapshot.max_json_depth):
+        raise TableFileRefused(f"JSON nested deeper than about {snapshot.max_json_depth} levels: not read")
+    return data
+
+
+def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, snapshot: SnapshotResource,
+                      paths: dict[str, tuple[Path, Path]], log: IngestLog, kept: set[str], name: str, size: int,
+                      sha256: str) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
     """Load one listed table file in its own transaction on its own cursor and record it in
     raw.table_files; return what it refused, and its rows flattened and kept. `kept`: the files
-    whose rows of an earlier reading are still there. A file DuckDB cannot read at all is recorded
-    alone, without rows."""
+    whose rows of an earlier reading are still there. A file DuckDB cannot read at all, or nested
+    too deep, is recorded alone, without rows."""
     base, path = paths[name]
     file_log = IngestLog(log.source, log.mode)
     with con.cursor() as cursor:
         warehouse.run_sql(cursor, "create_table_docs")
-        read_by_shape = path.suffix == ".json" and _read_table_json_by_shape(cursor, warehouse, path)
+        data, refusal = None, None
+        if path.suffix == ".json":
+            try:
+                data = _json_table_bytes(snapshot, base, path)
+            except TableFileRefused as refused:
+                refusal = refused
+        read_by_shape = data is not None and _read_table_json_by_shape(cursor, warehouse, path)
         cursor.execute("BEGIN")
         try:
-            rows = _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape, name in kept)
+            if refusal is not None:
+                raise refusal
+            rows = _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape, name in kept, data)
         except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
@@ -200,6 +224,29 @@ def _download_archive(snapshot: SnapshotResource, hub: HubResource, log: IngestL
     return sorted(p for pattern in ARCHIVE_FILES for p in folder.glob(pattern))
 
 
+def _admit_table_files(snapshot: SnapshotResource, files: list[tuple[Path, Path]]
+                       ) -> tuple[dict[str, tuple[Path, Path]], pd.DataFrame]:
+    """The listed (root, path) table files that may be read, by name relative to their root, and
+    the others, unread: links leaving the root, FIFOs, devices, files over the size cap (status
+    `refused`) and empty files (status `empty`), with their reason."""
+    admitted: dict[str, tuple[Path, Path]] = {}
+    refused: list[tuple[str, int | None, str, str]] = []
+    for base, path in files:
+        name = str(path.relative_to(base))
+        try:
+            listed = open_source_file(base, path, snapshot.max_table_file_bytes, "table file")
+        except FileRefused as exc:
+            refused.append((name, None, "refused", exc.reason))
+            continue
+        if listed.size == 0:
+            refused.append((name, 0, "empty", "empty file: 0 bytes, nothing to load"))
+            continue
+        admitted[name] = (base, path)
+    frame = pd.DataFrame(refused, columns=["source_file", "bytes", "status", "reason"]).astype(
+        {"source_file": "string", "bytes": "Int64", "status": "string", "reason": "string"})
+    return admitted, frame
+
+
 @dg.asset(group_name="ingest", kinds={"json", "csv", "parquet", "duckdb"})
 def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResource,
                          hub: HubResource) -> dg.MaterializeResult:
@@ -210,6 +257,11 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     walked as JSON) and archive `*.parquet` files are flattened in SQL, a file per core;
     curated `*.csv` files follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
     that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
+
+    Every file is opened through the snapshot jail (`pipelines.snapshot_files`): a link that leaves
+    the root, a FIFO or device, a file over `max_table_file_bytes`, and an empty file are not read;
+    they get a row in `raw.table_files_refused` and in the quarantine. A JSON file nested deeper
+    than `max_json_depth` is refused whole.
 
     Incremental: a file whose size and hash (and the code that reads it) did not change since it was
     loaded is not read again, its rows and failures are kept; changed and new files are read again,
@@ -225,7 +277,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     files = [(snapshot_root, p) for pattern in TABLE_FILES for p in sorted((snapshot_root / "tables").glob(pattern))]
     if snapshot.live and snapshot.pwc_archive:
         files += [(snapshot.root, p) for p in _download_archive(snapshot, hub, log)]
-    paths = {str(p.relative_to(base)): (base, p) for base, p in files}
+    paths, refused = _admit_table_files(snapshot, files)
     found = pd.DataFrame([(name, p.stat().st_size, _sha256(p)) for name, (_, p) in paths.items()],
                          columns=["source_file", "bytes", "sha256"]).astype(
                              {"source_file": "string", "bytes": "int64", "sha256": "string"})
@@ -251,13 +303,21 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         # connection and in its own transaction, the largest first (so that no large file is left
         # to one core at the end); their refusals join the log in file order.
         with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
-            loads = {file: pool.submit(_read_listed_file, con, warehouse, paths, log, kept, *file)
+            loads = {file: pool.submit(_read_listed_file, con, warehouse, snapshot, paths, log, kept, *file)
                      for file in sorted(to_read, key=lambda file: file.bytes, reverse=True)}
             flattened = reused = 0
             for file in to_read:
                 failures, (file_flattened, file_reused) = loads[file].result()
                 log.failures.extend(failures)
                 flattened, reused = flattened + file_flattened, reused + file_reused
+        con.register("refused_table_files", refused)
+        con.execute("BEGIN")
+        con.execute("DELETE FROM raw.table_files_refused")
+        con.execute("INSERT INTO raw.table_files_refused SELECT source_file, bytes, status, reason, ? "
+                    "FROM refused_table_files", [utc_now()])
+        con.execute("COMMIT")
+        for name, reason, size in refused[["source_file", "reason", "bytes"]].itertuples(index=False):
+            log.fail(name, reason, failure_payload(file=name, bytes=int(size)))
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())
@@ -265,4 +325,5 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     return dg.MaterializeResult(metadata={
         **log.metadata(), "cells_per_file": dg.MetadataValue.json(per_file),
         "files_read": len(to_read), "files_unchanged": len(paths) - len(to_read), "files_removed": removed,
+        "files_refused_unread": dg.MetadataValue.json(dict(refused["status"].value_counts())),
         "table_rows_flattened": flattened, "table_rows_kept": reused})

@@ -65,14 +65,21 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     from pipelines.definitions import build_definitions  # after the flags reached the environment
 
+    from pipelines.resources import RunInProgress, exclusive_run
+
     defs = build_definitions(settings)
     job = defs.resolve_job_def("nightly").with_logger_defs({"progress": progress_logger})
-    print(f"sotaboard: nightly job, source={settings.source}, snapshot={settings.snapshot_dir}", flush=True)
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        raise_on_error=False,
-        run_config={"loggers": {"progress": {}}},
-    )
+    try:
+        with exclusive_run(settings.state_dir):
+            print(f"sotaboard: nightly job, source={settings.source}, snapshot={settings.snapshot_dir}", flush=True)
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.get(),
+                raise_on_error=False,
+                run_config={"loggers": {"progress": {}}},
+            )
+    except RunInProgress as busy:
+        print(f"sotaboard run refused: {busy}", file=sys.stderr)
+        return 3
     failed_checks = [
         f"{e.event_specific_data.asset_key.to_user_string()}.{e.event_specific_data.check_name}"
         for e in result.all_events

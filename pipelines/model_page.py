@@ -56,11 +56,28 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list | dict) -> li
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def open_published(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that sees the published file as it is now. `duckdb.connect(path)`
+    would share the database instance that DuckDB caches per process and file: while any
+    connection of this process still holds the file, a new one would keep reading the data of
+    before the last publish (and one with other settings would be refused). A fresh in-memory
+    instance that attaches the file opens it anew; it can then read no other file."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("ATTACH ? AS published (READ_ONLY)", [str(warehouse)])
+        con.execute("USE published")
+        con.execute("SET enable_external_access = false")
+    except duckdb.Error:
+        con.close()
+        raise
+    return con
+
+
 def load_model_page(warehouse: Path, model_id: str) -> dict:
     """Every section of the page for `model_id` (a repo id or an alias naming one model)."""
     if not warehouse.is_file():
         raise WarehouseMissing(f"no published warehouse at {warehouse}: run `sotaboard run` first")
-    con = duckdb.connect(str(warehouse), read_only=True, config={"enable_external_access": False})
+    con = open_published(warehouse)
     try:
         found = _rows(con, RESOLVE, {"id": model_id})
         if not found:

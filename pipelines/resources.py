@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ import duckdb
 from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from pipelines.settings import InputLimits
 from warehouse import REFERENCE_DIR, sql
 
 LOCK_WAIT_SECONDS = 120
@@ -43,6 +46,15 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def working_path(self) -> Path:
         return Path(self.state_dir) / "work.duckdb"
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["WarehouseResource"]:
+        """For as long as a run (or a `materialize`) uses the warehouse, it holds the state
+        directory's run lock (`exclusive_run`): a second run on the same state directory, from the
+        CLI, the Dagster UI or the schedule, fails at once instead of interleaving its steps."""
+        with exclusive_run(Path(self.state_dir)):
+            with super().yield_for_execution(context) as resource:
+                yield resource
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -136,6 +148,15 @@ class SnapshotResource(dg.ConfigurableResource):
     snapshot_dir: str
     cache_dir: str
     pwc_archive: str = ""  # Hub dataset id of the archived Papers with Code tables (live mode), "" for none
+    # Bounds checked before a file is read (`pipelines.snapshot_files`): a file over its cap is
+    # quarantined unread. What each means: `pipelines.settings.InputLimits`.
+    max_table_file_bytes: int = InputLimits.table_file_bytes
+    max_card_bytes: int = InputLimits.card_bytes
+    max_model_info_bytes: int = InputLimits.model_info_bytes
+    max_feed_bytes: int = InputLimits.feed_bytes
+    max_leaderboard_bytes: int = InputLimits.leaderboard_bytes
+    max_json_depth: int = InputLimits.json_depth
+    card_render_chars: int = InputLimits.card_render_chars
 
     @property
     def live(self) -> bool:
@@ -154,6 +175,58 @@ class SnapshotResource(dg.ConfigurableResource):
     def catalog_path(self) -> Path:
         """The tracked catalog always comes from the configured snapshot, in both modes."""
         return Path(self.snapshot_dir) / "catalog.yaml"
+
+
+class RunInProgress(Exception):
+    """Another run holds the state directory's run lock."""
+
+
+_held_run_locks: dict[Path, int] = {}   # state dirs whose run lock this process holds: holders
+_held_run_locks_guard = threading.Lock()
+
+
+@contextmanager
+def exclusive_run(state_dir: Path) -> Iterator[Path]:
+    """Hold `<state_dir>/run.lock` (an exclusive `flock`) for the duration of a run, or raise
+    RunInProgress at once when another process holds it. The lock belongs to the open file: the
+    kernel releases it when the run ends, however it ends (a crash or `kill -9` too); the file
+    itself stays, naming the last holder. Within one process it is re-entrant: `sotaboard run`
+    holds it around the job, and the job's warehouse resource holds it again."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "run.lock"
+    key = path.resolve()
+    with _held_run_locks_guard:
+        if key in _held_run_locks:
+            _held_run_locks[key] += 1
+            held_here = True
+        else:
+            held_here = False
+    if held_here:
+        try:
+            yield path
+        finally:
+            with _held_run_locks_guard:
+                _held_run_locks[key] -= 1
+        return
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunInProgress(f"another run is using {state_dir} ({holder}); "
+                                f"nothing was done, try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {utc_now().isoformat()}\n")
+        handle.flush()
+        with _held_run_locks_guard:
+            _held_run_locks[key] = 1
+        try:
+            yield path
+        finally:
+            with _held_run_locks_guard:
+                del _held_run_locks[key]
 
 
 def utc_now() -> datetime:

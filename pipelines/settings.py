@@ -14,16 +14,50 @@
 | SOTABOARD_SITE_DIR | | none; when set, the `site` asset renders the static site there after each publish |
 | HF_ENDPOINT | | https://huggingface.co (huggingface_hub's own variable) |
 | HF_TOKEN | | none; used when set, never printed |
+| SOTABOARD_MAX_TABLE_BYTES | | 512000000: a larger benchmark table file is refused unread |
+| SOTABOARD_MAX_CARD_BYTES | | 10000000: a larger model card is refused unread |
+| SOTABOARD_MAX_MODEL_INFO_BYTES | | 5000000: a larger model info file is refused unread |
+| SOTABOARD_MAX_FEED_BYTES | | 50000000: a larger arXiv feed file is refused unread |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BUNDLED_SNAPSHOT = Path(__file__).parent / "snapshot"
 SOURCES = ("snapshot", "live")
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on every kind of input file, checked before it is read (and on what is done with it)."""
+
+    table_file_bytes: int = 512_000_000
+    card_bytes: int = 10_000_000
+    model_info_bytes: int = 5_000_000
+    feed_bytes: int = 50_000_000
+    leaderboard_bytes: int = 50_000_000
+    json_depth: int = 64                  # nesting of arrays and objects in a table file
+    # A longer card body is rendered up to here, with a note: rendering costs up to about 50 us per
+    # character of some markdown (nested brackets), and grows with the square of HTML nesting.
+    card_render_chars: int = 100_000
+
+    @classmethod
+    def from_env(cls, env: os._Environ | dict) -> "InputLimits":
+        def cap(name: str, default: int) -> int:
+            text = env.get(name, "").strip()
+            if not text:
+                return default
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{name} must be a positive number of bytes, not {text!r}")
+            return int(text)
+
+        return cls(cap("SOTABOARD_MAX_TABLE_BYTES", cls.table_file_bytes),
+                   cap("SOTABOARD_MAX_CARD_BYTES", cls.card_bytes),
+                   cap("SOTABOARD_MAX_MODEL_INFO_BYTES", cls.model_info_bytes),
+                   cap("SOTABOARD_MAX_FEED_BYTES", cls.feed_bytes))
 
 
 @dataclass(frozen=True)
@@ -39,6 +73,7 @@ class Settings:
     arxiv_delay_seconds: float
     pwc_archive: str
     site_dir: Path | None = None
+    limits: InputLimits = field(default_factory=InputLimits)
 
     @classmethod
     def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
@@ -61,4 +96,5 @@ class Settings:
             arxiv_delay_seconds=float(env.get("SOTABOARD_ARXIV_DELAY", "3")),
             pwc_archive=env.get("SOTABOARD_PWC_ARCHIVE", "").strip(),
             site_dir=Path(site).expanduser().absolute() if site else None,
+            limits=InputLimits.from_env(env),
         )

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,6 +193,10 @@ class Corpus:
     tables: dict[str, object] = field(default_factory=dict)             # tables/<file> -> JSON document
     csv_rows: dict[str, int] = field(default_factory=dict)              # tables/<file> -> data rows written
     unreadable_csv: dict[str, bytes] = field(default_factory=dict)      # set aside: read_csv raises on them
+    # files the snapshot jail must refuse unread (links leaving the root, FIFOs, oversized, too deep,
+    # empty): (source, record_key) -> the start of the reason
+    jailed: dict[tuple[str, str], str] = field(default_factory=dict)
+    table_status: dict[str, str] = field(default_factory=dict)          # tables/<file> -> expected status
     tried: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -249,6 +257,70 @@ def deep_dataset(levels: int) -> dict:
 
 def deep_sequence(levels: int) -> str:
     return "- " * levels + "x"
+
+
+def plant_jail_breaks(corpus: Corpus, outside: Path, canary_file: Path) -> None:
+    """Entries of the snapshot that lead out of it or are not files: symbolic links to files
+    outside the root (holding the canary) in tables/, arxiv/, hub/cards/, hub/models/ and
+    hub/leaderboards/, a link to /dev/zero and /etc/passwd, FIFOs, a sparse file over the table
+    cap, a table nested too deep and an empty one. Each must be refused unread, with a reason."""
+    root = corpus.root
+    outside.mkdir(parents=True, exist_ok=True)
+    write(outside / "table.csv", f"model_name,benchmark,metric,value\n{CANARY},XNLI,accuracy,80\n")
+    write(outside / "feed.xml", feed_xml([{"id": "2001.00046v1", "updated": "2020-01-02T03:04:05Z",
+                                          "published": "2020-01-02T03:04:05Z", "title": CANARY, "summary": CANARY,
+                                          "authors": [CANARY], "category": "cs.CL", "comment": None}]))
+    write(outside / "info.json", json.dumps({"id": "hostile/link-info", "sha": SHA, "pipeline_tag": CANARY}))
+    write(outside / "board.json", json.dumps([{"rank": 1, "modelId": "FacebookAI/roberta-base", "value": 1,
+                                              "source": {"name": CANARY}}]))
+
+    def link(name: str, target: Path, source: str, key: str, reason: str) -> None:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).symlink_to(target)
+        corpus.jailed[(source, key)] = reason
+
+    left = "is a link that leaves the snapshot root"
+    link("tables/hostile_link_canary.json", canary_file, "tables", "tables/hostile_link_canary.json", f"table file {left}")
+    link("tables/hostile_link_outside.csv", outside / "table.csv", "tables", "tables/hostile_link_outside.csv",
+         f"table file {left}")
+    link("tables/hostile_passwd.json", Path("/etc/passwd"), "tables", "tables/hostile_passwd.json", f"table file {left}")
+    link("tables/hostile_dev_zero.json", Path("/dev/zero"), "tables", "tables/hostile_dev_zero.json",
+         f"table file {left}")
+    link("arxiv/hostile_link_outside.xml", outside / "feed.xml", "arxiv", "arxiv/hostile_link_outside.xml",
+         f"feed {left}")
+    link("arxiv/hostile_passwd.xml", Path("/etc/passwd"), "arxiv", "arxiv/hostile_passwd.xml", f"feed {left}")
+    add_model(corpus, "hostile/link-card", None)
+    link("hub/cards/hostile/link-card/README.md", canary_file, "hub-cards", "hostile/link-card/README.md",
+         f"card {left}")
+    link("hub/models/hostile/link-info.json", outside / "info.json", "hub", "hostile/link-info",
+         f"hub/models/hostile/link-info.json: model info file {left}")
+    link("hub/leaderboards/hostile/link-board.json", outside / "board.json", "hub-leaderboards", "hostile/link-board",
+         f"leaderboard file {left}")
+
+    for name, source, key, what in (("tables/hostile_fifo.json", "tables", "tables/hostile_fifo.json", "table file"),
+                                    ("arxiv/hostile_fifo.xml", "arxiv", "arxiv/hostile_fifo.xml", "feed"),
+                                    ("hub/cards/hostile/fifo-card/README.md", "hub-cards",
+                                     "hostile/fifo-card/README.md", "card")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(root / name)
+        corpus.jailed[(source, key)] = f"{what} is a FIFO, not a regular file"
+    add_model(corpus, "hostile/fifo-card", None)
+
+    with open(root / "tables" / "hostile_sparse.json", "wb") as sparse:     # 600 MB of nothing, no disk
+        sparse.truncate(600_000_000)
+    corpus.jailed[("tables", "tables/hostile_sparse.json")] = "table file too large: 600000000 bytes (limit 512000000)"
+    with open(root / "hub" / "models" / "hostile" / "sparse-info.json", "wb") as sparse:
+        sparse.truncate(6_000_000)
+    corpus.jailed[("hub", "hostile/sparse-info")] = (
+        "hub/models/hostile/sparse-info.json: model info file too large: 6000000 bytes (limit 5000000)")
+    write(root / "tables" / "hostile_too_deep.json", json.dumps([{"task": "T", "datasets": [deep_dataset(200)]}]))
+    corpus.jailed[("tables", "tables/hostile_too_deep.json")] = "JSON nested deeper than about 64 levels"
+    write(root / "tables" / "hostile_zero_bytes.json", b"")
+    corpus.jailed[("tables", "tables/hostile_zero_bytes.json")] = "empty file: 0 bytes"
+    for name in [key for source, key in corpus.jailed if source == "tables"]:
+        corpus.table_status[name] = "refused"
+    corpus.table_status["tables/hostile_zero_bytes.json"] = "empty"
+    corpus.tried["links out of the snapshot, FIFOs, oversized, too deep and empty files"] += len(corpus.jailed)
 
 
 def build_corpus(root: Path, canary_file: Path) -> Corpus:
@@ -366,6 +438,20 @@ def build_corpus(root: Path, canary_file: Path) -> Corpus:
     for name, doc in fixed_tables.items():
         write(root / name, json.dumps(doc))
         corpus.tables[name] = doc
+    # the same row twice (counted once), and metric names that are empty or hold a NUL
+    row = {"model_name": "Dup", "paper_title": "P", "metrics": {"Accuracy": "80.1"}}
+    fixed_tables["tables/hostile_duplicate_rows.json"] = [{"task": "Natural Language Inference", "datasets": [
+        {"dataset": "SNLI", "sota": {"rows": [row, dict(row), {**row, "metrics": {"Accuracy": "80.2"}}]}}]}]
+    fixed_tables["tables/hostile_metric_names.json"] = [{"task": "Natural Language Inference", "datasets": [
+        {"dataset": "SNLI", "sota": {"rows": [{"model_name": "Names", "metrics": {"": "80.1", " ": "80.3",
+                                                                                  "Acc\u0000uracy": "80.2"}}]}}]}]
+    for name in ("tables/hostile_duplicate_rows.json", "tables/hostile_metric_names.json"):
+        write(root / name, json.dumps(fixed_tables[name]))
+        corpus.tables[name] = fixed_tables[name]
+    write(root / "hub" / "leaderboards" / "hostile" / "traversal.json", json.dumps([
+        {"rank": 1, "modelId": "../../etc/passwd", "value": 99.0},
+        {"rank": 2, "modelId": "FacebookAI/roberta-base", "value": 80.0}]))
+    corpus.tried["fixed hostile leaderboards"] += 1
     write(root / "tables" / "hostile_latin1.json", b'[{"task": "caf\xe9", "datasets": []}]')
     corpus.tables["tables/hostile_latin1.json"] = None
     write(root / "tables" / "hostile_not_json.json", b'[{"task": "T", "datasets": [')
@@ -404,6 +490,7 @@ def build_corpus(root: Path, canary_file: Path) -> Corpus:
             (root / name).unlink()
             del corpus.csv_rows[name]
             corpus.tried["of which CSVs set aside (read_csv refuses them)"] += 1
+    plant_jail_breaks(corpus, root.parent / "outside", canary_file)
     return corpus
 
 
@@ -580,8 +667,9 @@ def test_every_model_and_card_result_is_accounted_for(hostile_run):
     # the valid result beside the 5 MB body, the nested markdown and the non-UTF-8 bytes loads
     for model_id in ("hostile/huge-card", "hostile/nested-markdown", "hostile/latin1-card"):
         assert f"{model_id}/model-index/0.0.0" in loaded, model_id
-    html = run.query("SELECT length(card_html) FROM models WHERE model_id = 'hostile/huge-card'")[0][0]
-    assert html > 5_000_000
+    # the 5 MB body is rendered up to its first 100,000 characters, and the card says so
+    html = run.query("SELECT card_html FROM models WHERE model_id = 'hostile/huge-card'")[0][0]
+    assert len(html) < 1_000_000 and "Card shortened: the first " in html
 
 
 def entry_keys(body: bytes) -> list[str]:
@@ -626,7 +714,7 @@ def test_every_feed_entry_is_accounted_for_and_no_entity_resolved(hostile_run):
 
 def table_state(run: HostileRun) -> tuple[dict[str, tuple[int, bool]], set[str]]:
     reconciliation = {f: (cells, ok) for f, cells, ok in run.query(
-        "SELECT source_file, cells, reconciles FROM table_reconciliation")}
+        "SELECT source_file, cells, reconciles FROM table_reconciliation WHERE status <> 'refused'")}
     quarantined = {key for (key,) in run.query("SELECT record_key FROM quarantine WHERE source = 'tables'")}
     return reconciliation, quarantined
 
@@ -638,11 +726,12 @@ def test_every_table_cell_is_accounted_for(hostile_run):
     run = hostile_run
     reconciliation, quarantined = table_state(run)
     assert all(ok for _, ok in reconciliation.values()), {f: v for f, v in reconciliation.items() if not v[1]}
+    status = dict(run.query("SELECT source_file, status FROM table_reconciliation"))
     checked = 0
     for name, doc in run.corpus.tables.items():
         if doc is None or not isinstance(doc, list):
             assert name in quarantined, name                    # refused as a whole file, with its reason
-            assert name not in reconciliation
+            assert status[name] == "refused", name
             continue
         assert name not in quarantined, name
         checked += table_cells(doc)
@@ -652,6 +741,71 @@ def test_every_table_cell_is_accounted_for(hostile_run):
         cells = reconciliation.get(name, (0, True))[0]
         row_failures = {k for k in quarantined if k.startswith(f"{name}|")}
         assert name in quarantined or cells + len(row_failures) == rows, (name, cells, row_failures, rows)
+
+
+def test_every_table_file_is_listed_with_its_status(hostile_run):
+    """table_reconciliation lists every file of tables/, refused and empty ones too, with a reason;
+    a file with a status other than loaded has no cells."""
+    run = hostile_run
+    listed = {name: (status, reason, cells) for name, status, reason, cells in run.query(
+        "SELECT source_file, status, reason, cells FROM table_reconciliation")}
+    on_disk = {f"tables/{p.name}" for p in (run.corpus.root / "tables").iterdir()
+               if p.suffix in (".json", ".csv", ".parquet")}
+    assert set(listed) == on_disk
+    for name, expected in run.corpus.table_status.items():
+        status, reason, cells = listed[name]
+        assert (status, cells) == (expected, 0) and reason.startswith(run.corpus.jailed[("tables", name)]), name
+    assert all(reason for status, reason, _ in listed.values() if status != "loaded")
+    assert listed["tables/squad.json"][0] == "loaded" and listed["tables/squad.json"][1] is None
+    assert listed["tables/hostile_header_only.csv"][0] == "empty"
+
+
+def test_nothing_outside_the_snapshot_is_read_and_every_jail_break_is_quarantined(hostile_run):
+    run = hostile_run
+    quarantined = defaultdict(list)
+    for source, key, reason in run.query("SELECT source, record_key, reason FROM quarantine"):
+        quarantined[(source, key)].append(reason)
+    missing = {k: (want, quarantined.get(k)) for k, want in run.corpus.jailed.items()
+               if not any(r.startswith(want) for r in quarantined.get(k, []))}
+    assert missing == {}
+    for path in (run.published, run.working):
+        text = varchar_values(path)
+        assert CANARY not in text and "root:x:0:0" not in text
+    # the model whose card is a link still loads, without a card; the linked model info is not a model
+    models = {m for (m,) in run.query("SELECT model_id FROM models")}
+    assert "hostile/link-card" in models and "hostile/link-info" not in models
+    assert run.query("SELECT card_html FROM models WHERE model_id = 'hostile/link-card'") == [(None,)]
+
+
+def test_silent_drops_are_recorded(hostile_run):
+    run = hostile_run
+    reasons = defaultdict(list)
+    for key, reason in run.query("SELECT record_key, reason FROM quarantine"):
+        reasons[key].append(reason)
+    # the same table row twice is one result; the second is quarantined, naming the first
+    dup = "tables/hostile_duplicate_rows.json|Natural Language Inference|SNLI|0:0"
+    assert reasons[f"{dup}|1|Accuracy"] == [f"duplicate of {dup}|0|Accuracy"]
+    assert run.query("SELECT count(*) FROM results WHERE source_file = 'tables/hostile_duplicate_rows.json'") == [(2,)]
+    # empty and NUL metric names name no metric
+    names = "tables/hostile_metric_names.json|Natural Language Inference|SNLI|0:0|0|"
+    assert reasons[f"{names}"] == ["no metric name"] and reasons[f"{names} "] == ["no metric name"]
+    assert reasons[f"{names}Acc\x00uracy"] == ["invalid metric name: contains NUL"]
+    assert run.query("SELECT count(*) FROM metrics WHERE metric = '' OR contains(metric, chr(0))") == [(0,)]
+    # NaN, 1e999 and -1e400 in model info are left empty, and said so
+    info_nan = sorted(r for r in reasons["hostile/info-nan"] if r.startswith("model info field left empty"))
+    assert info_nan == ["model info field left empty: downloads: not a count: NaN",
+                        "model info field left empty: likes: not a count: 1e999",
+                        "model info field left empty: safetensors.total: not a count: -1e400"]
+    # a leaderboard modelId that is a path never reaches the raw layer
+    con = duckdb.connect(str(run.working), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.hub_leaderboard_entries WHERE model_id LIKE '%..%'"
+                           ).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM raw.hub_leaderboard_entries WHERE dataset_id = 'hostile/traversal'"
+                           ).fetchone() == (1,)
+    finally:
+        con.close()
+    assert reasons["hostile/traversal/0"] == ["invalid leaderboard: modelId is not a Hub repo id: ../../etc/passwd"]
 
 
 def test_subdatasets_of_subdatasets_are_read(hostile_run):
@@ -747,3 +901,162 @@ def test_live_fetch_survives_an_entry_with_a_malformed_date():
     assert [r.get_short_id() for r in info.results] == ["2001.00006v1"]
     assert info.entry_problems == [("http://arxiv.org/abs/2001.00007v1",
                                     "unreadable entry: ValueError: Invalid isoformat string: 'yesterday'")]
+
+
+# --- the jail, the catalog, the run lock and the render bound, one by one ---------------------------
+
+
+def test_the_jail_refuses_links_out_fifos_and_oversized_files_without_reading(tmp_path):
+    from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
+
+    root, outside = tmp_path / "snap", tmp_path / "outside.txt"
+    (root / "tables").mkdir(parents=True)
+    outside.write_text(CANARY)
+    (root / "tables" / "inside.json").write_text("[]")
+    (root / "tables" / "link_in.json").symlink_to(root / "tables" / "inside.json")
+    (root / "tables" / "link_out.json").symlink_to(outside)
+    (root / "tables" / "dir_out").symlink_to(tmp_path)
+    (root / "tables" / "dangling.json").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(root / "tables" / "fifo.json")
+    with open(root / "tables" / "sparse.json", "wb") as sparse:
+        sparse.truncate(2 * 1024 ** 3)                                   # 2 GB, no disk used
+    assert read_source_file(root, root / "tables" / "link_in.json", 10) == b"[]"
+    refusals = {}
+    for name in ("link_out.json", "dir_out/outside.txt", "dangling.json", "fifo.json", "sparse.json"):
+        with pytest.raises(FileRefused) as refused:
+            read_source_file(root, root / "tables" / name, 512_000_000, "table file")
+        refusals[name] = refused.value.reason
+    assert refusals == {
+        "link_out.json": "table file is a link that leaves the snapshot root: not read",
+        "dir_out/outside.txt": "table file is a link that leaves the snapshot root: not read",
+        "dangling.json": "table file is a broken or looping link",
+        "fifo.json": "table file is a FIFO, not a regular file: not read",
+        "sparse.json": "table file too large: 2147483648 bytes (limit 512000000)"}
+    assert CANARY not in repr(refusals) and str(tmp_path) not in repr(refusals)
+    assert open_source_file(root, root / "tables" / "inside.json", 2).size == 2
+
+
+def test_json_nesting_is_bounded_before_parsing():
+    from pipelines.snapshot_files import json_too_deep
+
+    assert not json_too_deep(json.dumps([{"task": "T", "datasets": [deep_dataset(20)]}]).encode(), 64)
+    assert json_too_deep(json.dumps([{"task": "T", "datasets": [deep_dataset(200)]}]).encode(), 64)
+    assert json_too_deep(b"[" * 100_000 + b"]" * 100_000, 64)
+    # brackets inside strings (escaped quotes and backslashes too) are not nesting; cut text is left to the parser
+    assert not json_too_deep(json.dumps([{"a": "[[[[" * 100, "b": '\\"[[[' * 100}]).encode(), 8)
+    assert not json_too_deep(b'[{"task": "T", "datasets": [', 2)
+
+
+@pytest.mark.parametrize("text, entries, problem", [
+    ("papers: 1911.02116", [("paper", "1911.02116")], None),                   # a lone id is a one-item list
+    ("orgs: FacebookAI", [("org", "FacebookAI")], None),                        # never nine one-letter orgs
+    ("papers: [2010.11920]", [("paper", "2010.11920")], None),                  # the text written, not 2010.1192
+    ("papers: [1911.2]", [], "papers: '1911.2' was written as a number"),
+    ("models: [FacebookAI/roberta-base, {a: 1}]", [("model", "FacebookAI/roberta-base")], "models[1]: not a plain id"),
+    ("orgs: {FacebookAI: 1}", [], "orgs: not a list of ids but dict"),
+    ("paper: [1911.02116]", [], "unknown section 'paper'"),
+    ("benchmarks: [yes, 2020-01-01]", [("benchmark", "2020-01-01"), ("benchmark", "yes")], None),
+    ("papers:", [], None),
+])
+def test_catalog_typos_are_named_not_misread(text, entries, problem):
+    from assets.catalog import read_catalog
+
+    got, problems = read_catalog(text)
+    assert got == entries
+    assert (problems == []) if problem is None else any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_catalog_typo_does_not_stop_the_catalog_step(tmp_path):
+    from assets.catalog import catalog
+    from pipelines.resources import SnapshotResource, WarehouseResource
+
+    write(tmp_path / "snap" / "catalog.yaml", "papers: 1911.02116\norgs: FacebookAI\nmodel: [x]\n")
+    resources = {"warehouse": WarehouseResource(path=str(tmp_path / "pub.duckdb"), state_dir=str(tmp_path / "state")),
+                 "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(tmp_path / "snap"),
+                                              cache_dir=str(tmp_path / "cache"))}
+    assert dg.materialize([catalog], resources=resources).success
+    con = duckdb.connect(str(tmp_path / "state" / "work.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT kind, key FROM raw.catalog ORDER BY 1").fetchall() == [
+            ("org", "FacebookAI"), ("paper", "1911.02116")]
+        assert con.execute("SELECT reason FROM raw.ingest_failures WHERE source = 'catalog'").fetchall() == [
+            ("unknown section 'model' (sections: orgs, models, papers, benchmarks)",)]
+    finally:
+        con.close()
+
+
+def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
+    """While a run holds the state directory, `sotaboard run` exits at once with a clear message and
+    a Dagster run fails before its first step writes; a holder killed with -9 releases it."""
+    from conftest import offline_env, sotaboard
+
+    from pipelines.resources import RunInProgress, exclusive_run
+
+    state = tmp_path / "out" / ".state"
+    env = offline_env(tmp_path, SOTABOARD_WAREHOUSE=str(tmp_path / "out" / "sotaboard.duckdb"))
+    with exclusive_run(state):
+        started = time.monotonic()
+        second = sotaboard("run", env=env, cwd=tmp_path, timeout=120)
+        elapsed = time.monotonic() - started
+    assert second.returncode == 3, second.stderr
+    assert "another run is using" in second.stderr and f"pid {os.getpid()}" in second.stderr
+    assert "nightly job" not in second.stdout and not (state / "work.duckdb").exists()
+    assert elapsed < 60
+    # a holder killed with -9 releases the lock with it
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from pipelines.resources import exclusive_run\n"
+                               f"with exclusive_run(Path({str(state)!r})):\n"
+                               "    print('held', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunInProgress):
+            with exclusive_run(state):
+                pass
+        # a run launched through Dagster (UI, schedule) takes the lock with its warehouse resource
+        from assets.catalog import catalog
+        from pipelines.resources import SnapshotResource, WarehouseResource
+
+        resources = {"warehouse": WarehouseResource(path=str(tmp_path / "out" / "sotaboard.duckdb"),
+                                                    state_dir=str(state)),
+                     "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(BUNDLED_SNAPSHOT),
+                                                  cache_dir=str(tmp_path / "cache"))}
+        with pytest.raises(dg.DagsterResourceFunctionError) as failed:
+            dg.materialize([catalog], resources=resources)
+        assert isinstance(failed.value.__cause__, RunInProgress)
+        assert not (state / "work.duckdb").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with exclusive_run(state):
+        pass
+
+
+def test_a_huge_card_renders_in_bounded_time():
+    """9.9 MB of the markdown that costs most per byte (nested brackets: about 40 us each, so
+    some 6 minutes whole) renders its first 100,000 characters, and the card says so."""
+    body = "[" * 9_900_000
+    started = time.monotonic()
+    card = parse_card(card_text(VALID_RESULT, body))
+    elapsed = time.monotonic() - started
+    assert card.problem is None and card.metadata["model-index"]
+    assert "Card shortened: the first 100,000 of its 9,900,00" in card.html
+    print(f"\n9.9 MB card of nested brackets parsed and rendered in {elapsed:.1f} s")
+    assert elapsed < 45, elapsed
+
+
+@pytest.mark.parametrize("linked", ["hub", "hub/models", "hub/models/org"])
+def test_model_info_in_a_folder_linked_out_of_the_snapshot_is_refused(tmp_path, linked):
+    from assets.hub import model_files
+    from assets.ingest_log import IngestLog
+
+    outside = tmp_path / "outside"
+    write(outside / "/".join(["hub", "models", "org"][len(linked.split("/")):] + ["m.json"]),
+          json.dumps({"id": "org/m", "sha": SHA, "pipeline_tag": CANARY}))
+    root = tmp_path / "snap"
+    (root / linked).parent.mkdir(parents=True, exist_ok=True)
+    (root / linked).symlink_to(outside)
+    log = IngestLog("hub", "snapshot")
+    files = model_files(root, ["org/m"], log, 5_000_000)
+    assert len(files) == 0
+    assert log.failures == [("org/m", "hub/models/org/m.json: model info file is a link that leaves the snapshot "
+                                      "root: not read", None)]

@@ -12,6 +12,7 @@ import pytest
 
 from assets.hub import (
     EvalParse,
+    CardBounds,
     YamlRefused,
     check_value,
     library_agrees,
@@ -280,8 +281,9 @@ def test_cards_parse_the_same_in_worker_processes(tmp_path):
     (root / "hub" / "cards" / "broken" / "bad-yaml" / "README.md").write_text("---\nmodel-index: [unclosed\n---\nbody\n")
     models = [(str(p.relative_to(root / "hub" / "models"))[: -len(".json")], None, None, str(p.relative_to(root)))
               for p in sorted((root / "hub" / "models").rglob("*.json"))]
-    serial = parse_model_cards(root, models)
-    in_workers = parse_model_cards_in_workers(root, models, workers=2, batch=10)
+    bounds = CardBounds(card_bytes=10_000_000, model_info_bytes=5_000_000, render_chars=100_000)
+    serial = parse_model_cards(root, models, bounds)
+    in_workers = parse_model_cards_in_workers(root, models, bounds, workers=2, batch=10)
     assert len(models) > 20 and serial.cards and serial.evals.rows and serial.evals.failures
     assert any(m["failures"] for m in serial.models if m["model_id"] == "broken/truncated-info")
     assert [m["model_id"] for m in in_workers.models] == [m for m, *_ in models]

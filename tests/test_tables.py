@@ -206,7 +206,8 @@ def flatten_table_json(path, by_shape):
     if by_shape:
         assert tables._read_table_json_by_shape(con, WarehouseResource, path)
     log = IngestLog("tables", "snapshot")
-    tables._load_table_file(con, WarehouseResource, path, path.parent.parent, log, read_by_shape=by_shape)
+    tables._load_table_file(con, WarehouseResource, path, path.parent.parent, log, read_by_shape=by_shape,
+                            data=path.read_bytes())
     return con.execute("FROM raw.table_results ORDER BY record_key").fetchall(), sorted(log.failures)
 
 

@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS raw.hub_model_files (
     card_data JSON,
     fetched_at TIMESTAMP            -- the file's modification time
 );
+-- fields of a read file left empty because their value was not of their type ("downloads: not a count: NaN")
+ALTER TABLE raw.hub_model_files ADD COLUMN IF NOT EXISTS field_problems VARCHAR[];
 
 -- One row per model card README (kept for the sha it was fetched at).
 CREATE TABLE IF NOT EXISTS raw.hub_cards (
@@ -219,6 +221,17 @@ CREATE TABLE IF NOT EXISTS raw.table_files (
     parser VARCHAR NOT NULL,        -- version of the code that read it (benchmark_table_rows)
     failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- what it put in raw.ingest_failures
     loaded_at TIMESTAMP NOT NULL
+);
+
+-- One row per table file of the snapshot left unread (replaced each run): a link that leaves the
+-- root, a FIFO, device or other non-regular file, a file over its size cap (status refused), or an
+-- empty file (status empty). Its reason is in raw.ingest_failures too.
+CREATE TABLE IF NOT EXISTS raw.table_files_refused (
+    source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot root, as listed
+    bytes BIGINT,                   -- NULL when it was not looked at (not a regular file, outside the root)
+    status VARCHAR NOT NULL,        -- refused | empty
+    reason VARCHAR NOT NULL,
+    seen_at TIMESTAMP NOT NULL
 );
 
 -- Anything an ingest asset could not load, with its reason. Feeds the published `quarantine`.

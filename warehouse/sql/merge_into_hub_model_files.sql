@@ -2,7 +2,8 @@
 -- (bodies of GET /api/models/{id}; absolute paths, each described by a row of the registered frame
 -- `model_files_to_read`: filename, source_file, requested_id, bytes, mtime_ns) and inserts one row
 -- per file into raw.hub_model_files, stamped getvariable('parser'): its fields, or the reason it
--- was refused (not UTF-8, not JSON, not an object, no valid id). The caller has deleted the rows
+-- was refused (not UTF-8, not JSON, not an object, no valid id), and the fields it left empty
+-- because their value was not of their type (field_problems). The caller has deleted the rows
 -- of these files first. Needs create_macros (parse_count).
 CREATE OR REPLACE TEMP TABLE hub_model_docs AS
 SELECT f.source_file, f.requested_id, f.bytes, f.mtime_ns, b.text,
@@ -28,6 +29,14 @@ models AS (
     SELECT *, CASE WHEN reason IS NULL THEN j END AS m,
            CASE WHEN reason IS NULL THEN try_cast(j -> '$.tags' AS VARCHAR[]) END AS tag_list
     FROM docs
+), counted AS (
+    -- a count given but not a count (NaN, 1e999, -1e400, text) is left empty, and said so
+    SELECT *, list_filter([
+               CASE WHEN json_type(m, '$.' || field) <> 'NULL' AND try_cast(m ->> ('$.' || field) AS BIGINT) IS NULL
+                    THEN field || ': not a count: ' || left(m ->> ('$.' || field), 80) END
+               FOR field IN ['downloads', 'likes', 'safetensors.total']], lambda problem: problem IS NOT NULL)
+               AS field_problems
+    FROM models
 )
 SELECT source_file, requested_id, bytes, mtime_ns, getvariable('parser'), reason,
        CASE WHEN reason IS NOT NULL
@@ -66,7 +75,8 @@ SELECT source_file, requested_id, bytes, mtime_ns, getvariable('parser'), reason
            list_filter(tag_list, lambda t: starts_with(lower(t), 'arxiv:')),
            lambda t: regexp_replace(trim(substr(t, 7)), 'v\d+$', '')))),
        CASE WHEN json_type(m, '$.cardData') = 'OBJECT' THEN m -> '$.cardData' END,
-       file_time
-FROM models;
+       file_time,
+       field_problems
+FROM counted;
 
 DROP TABLE hub_model_docs;

@@ -25,7 +25,8 @@ WITH seen AS (
 ), keyed AS (
     SELECT raw_name, source, dataset, n,
            regexp_replace(metric_key(raw_name), '^%\s*', '') AS key
-    FROM seen WHERE raw_name IS NOT NULL
+    -- an empty name, or one with a NUL, names no metric: its values are refused (results.sql)
+    FROM seen WHERE nullif(trim(raw_name), '') IS NOT NULL AND NOT contains(raw_name, chr(0))
 ), key_splits AS (
     -- each distinct name once (a few hundred, against tens of thousands of names per dataset):
     -- the longest split prefix it starts with, and the rest

@@ -115,6 +115,12 @@ WITH shares AS (
       ON c.source = s.source AND c.model_name_raw IS NOT DISTINCT FROM s.model_name_raw AND s.scale_origin = 'hub'
 ), valued AS (
     SELECT *,
+           -- an exact duplicate of a table row (same file, task, benchmark, model, metric, value,
+           -- split, setting, paper, date: all but its place) counts once: the first by record key
+           CASE WHEN scale_origin = 'table' THEN min(record_key) OVER (
+               PARTITION BY source, source_file, task_path, benchmark_id, model_name_raw, model_id, metric_raw, split,
+                            setting, value_raw, arxiv_id, source_url, result_date, uses_additional_data) END
+               AS duplicate_of,
            CASE
                WHEN parsed.value IS NULL OR value_scale LIKE 'undecided%' THEN NULL
                WHEN unit IN ('fraction', 'correlation') AND (parsed.percent_sign OR value_scale LIKE 'percentages%')
@@ -139,8 +145,10 @@ SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,
             ELSE 5 END AS precedence,
        CASE
            WHEN kind = 'model_fact' THEN NULL
+           WHEN duplicate_of <> record_key THEN 'duplicate of ' || duplicate_of
            WHEN model_name_raw IS NULL OR model_name_raw = '' THEN 'no model name'
            WHEN benchmark_id IS NULL THEN 'no dataset: benchmark unresolved'
+           WHEN contains(metric_raw, chr(0)) THEN 'invalid metric name: contains NUL'
            WHEN metric IS NULL THEN 'no metric name'
            WHEN parsed.reason IS NOT NULL THEN parsed.reason
            WHEN value IS NULL THEN NULL
@@ -199,7 +207,7 @@ LEFT JOIN raw.hub_eval_results AS e ON r.source LIKE 'hub-%' AND e.record_key = 
 
 -- the values that became results (a view: the valuing pass above already gave them their ids)
 CREATE OR REPLACE TEMP VIEW accepted AS
-SELECT * EXCLUDE (reject_reason) FROM result_values
+SELECT * EXCLUDE (reject_reason, duplicate_of) FROM result_values
 WHERE kind IS DISTINCT FROM 'model_fact' AND reject_reason IS NULL;
 
 -- The first time each result was seen survives reruns (the working database keeps it).
