@@ -317,7 +317,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
                     "FROM refused_table_files", [utc_now()])
         con.execute("COMMIT")
         for name, reason, size in refused[["source_file", "reason", "bytes"]].itertuples(index=False):
-            log.fail(name, reason, failure_payload(file=name, bytes=int(size)))
+            log.fail(name, reason, failure_payload(file=name, bytes=None if pd.isna(size) else int(size)))
         log.records = con.execute("SELECT count(*) FROM raw.table_results").fetchall()[0][0]
         per_file = dict(con.execute(
             "SELECT source_file, count(*) FROM raw.table_results GROUP BY ALL ORDER BY 1").fetchall())

@@ -1059,4 +1059,4 @@ def test_model_info_in_a_folder_linked_out_of_the_snapshot_is_refused(tmp_path, 
     files = model_files(root, ["org/m"], log, 5_000_000)
     assert len(files) == 0
     assert log.failures == [("org/m", "hub/models/org/m.json: model info file is a link that leaves the snapshot "
-                                      "root: not read", None)]
+                                      "root: not read", '{"id":"org/m","file":"hub/models/org/m.json"}')]
