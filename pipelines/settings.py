@@ -6,6 +6,7 @@
 | SOTABOARD_SNAPSHOT | --snapshot | the snapshot bundled in `pipelines/snapshot` |
 | SOTABOARD_WAREHOUSE | --warehouse | warehouse/sotaboard.duckdb (relative to the working directory) |
 | SOTABOARD_STATE_DIR | | `.state/` beside the published warehouse: working database and fetch cache |
+| SOTABOARD_PUBLISH_ANYWAY | --publish-anyway | off; `1`/`true`/`yes` publishes although a source failed wholesale (its last known data, marked stale) |
 | SOTABOARD_NIGHTLY_CRON | | `0 2 * * *` |
 | SOTABOARD_TIMEZONE | | UTC |
 | SOTABOARD_ARXIV_URL | | the arXiv API (`https://export.arxiv.org/api/query?{}`) |
@@ -37,6 +38,7 @@ class Settings:
     arxiv_url: str
     arxiv_delay_seconds: float
     pwc_archive: str
+    publish_anyway: bool = False
 
     @classmethod
     def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
@@ -57,4 +59,5 @@ class Settings:
             arxiv_url=env.get("SOTABOARD_ARXIV_URL", "https://export.arxiv.org/api/query?{}"),
             arxiv_delay_seconds=float(env.get("SOTABOARD_ARXIV_DELAY", "3")),
             pwc_archive=env.get("SOTABOARD_PWC_ARCHIVE", "").strip(),
+            publish_anyway=env.get("SOTABOARD_PUBLISH_ANYWAY", "").strip().lower() in ("1", "true", "yes"),
         )

@@ -1,0 +1,175 @@
+"""A network outage never publishes worse data (issue 17).
+
+`sotaboard run --source live` succeeds once against the replay servers (the previous night's
+cache), then runs again with the Hub at a name that does not resolve and arXiv at a closed port:
+it must stop fast with a non-zero exit and a one-line reason, leaving the published file
+byte-identical; with `--publish-anyway` it publishes what it knew, marked stale, losing nothing.
+
+Then downloads that must not be cached: a card cut short (shorter than its Content-Length) and a
+card whose YAML front matter does not close are refused, quarantined, not cached, retried the next
+night; meanwhile the model keeps the results of its previous card.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before huggingface_hub is imported (it reads its environment once): no telemetry, a private home.
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="sotaboard-hf-home-"))
+os.environ.pop("HF_HUB_OFFLINE", None)
+
+import hashlib  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import duckdb  # noqa: E402
+import pytest  # noqa: E402
+from arxiv_replay import arxiv_routes, entries_of  # noqa: E402
+from conftest import offline_env, sotaboard  # noqa: E402
+from hub_replay import hub_routes  # noqa: E402
+from replay import ReplayServer  # noqa: E402
+
+from pipelines.settings import BUNDLED_SNAPSHOT  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+OUTAGE_SECONDS = 60
+COUNTED = ("models", "papers", "results", "leaderboard")
+MODEL = "FacebookAI/xlm-roberta-large"
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 nothing listens on (bound, then closed): connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def counts(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in COUNTED}
+    finally:
+        con.close()
+
+
+def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def last_night(tmp_path_factory):
+    """A live run that succeeded against the replays: its published file and its state (cache)."""
+    tmp = tmp_path_factory.mktemp("night")
+    hub = ReplayServer().start()
+    hub_routes(hub, BUNDLED_SNAPSHOT)
+    arxiv = ReplayServer().start()
+    arxiv_routes(arxiv, entries_of(sorted((BUNDLED_SNAPSHOT / "arxiv").glob("*.xml"))))
+    env = live_env(tmp, hub.url, arxiv.url)
+    try:
+        done = sotaboard("run", "--source", "live", env=env, cwd=tmp, timeout=600)
+    finally:
+        hub.stop()
+        arxiv.stop()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return tmp
+
+
+def live_env(tmp: Path, hub_url: str, arxiv_url: str, **extra: str) -> dict[str, str]:
+    env = offline_env(tmp, SOTABOARD_SOURCE="live", HF_ENDPOINT=hub_url,
+                      SOTABOARD_ARXIV_URL=arxiv_url + "/api/query?{}", SOTABOARD_ARXIV_DELAY="0",
+                      SOTABOARD_WAREHOUSE=str(tmp / "out" / "sotaboard.duckdb"), **extra)
+    env.pop("HF_HUB_OFFLINE")
+    return env
+
+
+def copy_night(last_night: Path, tmp: Path) -> Path:
+    """A copy of last night's published file and state, so each outage test starts from it."""
+    shutil.copytree(last_night / "out", tmp / "out")
+    shutil.copytree(last_night / "dagster_home", tmp / "dagster_home")
+    return tmp / "out" / "sotaboard.duckdb"
+
+
+NEW_PAPER = "2401.04088"  # cited by no source yet: tonight arXiv is asked for it (known ids were asked today)
+
+
+def outage_run(tmp: Path, *flags: str, **extra: str):
+    """The nightly run with the Hub at a name that does not resolve and arXiv at a closed port;
+    the catalog cites one new paper, so that arXiv is asked something tonight."""
+    snapshot = tmp / "snapshot"
+    if not snapshot.is_dir():
+        shutil.copytree(BUNDLED_SNAPSHOT, snapshot)
+        catalog = snapshot / "catalog.yaml"
+        catalog.write_text(catalog.read_text().replace('papers: ["', f'papers: ["{NEW_PAPER}", "'))
+    env = live_env(tmp, "http://nonexistent.invalid", f"http://127.0.0.1:{closed_port()}",
+                   SOTABOARD_SNAPSHOT=str(snapshot), **extra)
+    started = time.monotonic()
+    done = sotaboard("run", "--source", "live", *flags, env=env, cwd=tmp, timeout=600)
+    return done, time.monotonic() - started
+
+
+def test_outage_stops_fast_and_leaves_the_published_file_untouched(last_night, tmp_path, record_property):
+    published = copy_night(last_night, tmp_path)
+    before, before_digest = counts(published), digest(published)
+    done, seconds = outage_run(tmp_path)
+    record_property("outage_seconds", round(seconds, 1))
+    print(f"\noutage run: exit {done.returncode} in {seconds:.1f} s\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}")
+    assert done.returncode != 0
+    assert seconds < OUTAGE_SECONDS
+    assert digest(published) == before_digest
+    assert counts(published) == before
+    reason = [line for line in done.stderr.splitlines() if line.startswith("sotaboard run failed")]
+    assert len(reason) == 1 and "nonexistent.invalid" in reason[0] and "unreachable" in reason[0], done.stderr
+    # the summary names the failures of each source that ran (hub_models' check stopped hub_cards and
+    # arxiv_papers, which depend on it, from running)
+    for source in ("hub", "hub-leaderboards"):
+        assert any(line.startswith(f"  {source}:") and "failed" in line for line in done.stdout.splitlines()), \
+            (source, done.stdout)
+
+
+def test_outage_published_anyway_keeps_everything_marked_stale(last_night, tmp_path, record_property):
+    published = copy_night(last_night, tmp_path)
+    before = counts(published)
+    page_before = query(published, "SELECT license, params FROM models WHERE model_id = ?", [MODEL])
+    verified_before = query(published, "SELECT count(*) FILTER (WHERE verified), count(*) FROM results "
+                                       "WHERE model_id = ?", [MODEL])
+    done, seconds = outage_run(tmp_path, "--publish-anyway")
+    record_property("outage_publish_anyway_seconds", round(seconds, 1))
+    print(f"\noutage run, --publish-anyway: exit {done.returncode} in {seconds:.1f} s\n{done.stdout[-1500:]}")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert seconds < 2 * OUTAGE_SECONDS      # the whole build runs, but no request waits out its retries
+    assert counts(published) == before                       # nothing known is lost
+    for source in ("hub", "hub-cards", "hub-leaderboards", "arxiv"):
+        assert any(line.startswith(f"  {source}:") and "failed" in line for line in done.stdout.splitlines()), \
+            (source, done.stdout)
+    assert query(published, "SELECT license, params FROM models WHERE model_id = ?", [MODEL]) == page_before
+    assert query(published, "SELECT count(*) FILTER (WHERE verified), count(*) FROM results "
+                            "WHERE model_id = ?", [MODEL]) == verified_before
+    assert page_before[0][0] is not None and page_before[0][1] is not None
+    # every fetched entity that was asked tonight is marked stale, with the failure
+    stale = dict(query(published, "SELECT entity, count(*) FROM entity_freshness WHERE stale "
+                                  "AND last_failure_at IS NOT NULL GROUP BY 1"))
+    assert stale.get("model", 0) > 0 and stale.get("card", 0) > 0 and stale.get("leaderboard", 0) > 0, stale
+    row = query(published, "SELECT fetched_at IS NOT NULL, last_failure FROM entity_freshness "
+                           "WHERE entity = 'model' AND entity_id = ?", [MODEL])
+    assert row and row[0][0] and "unreachable" in row[0][1], row
+    freshness = {s: (failures, outage) for s, failures, outage in query(
+        published, "SELECT source, fetch_failures, outage FROM source_freshness")}
+    for source in ("hub", "hub-cards", "hub-leaderboards"):
+        assert freshness[source][0] > 0 and "nonexistent.invalid" in freshness[source][1], freshness
+    # the same again with the environment variable instead of the flag
+    again, _ = outage_run(tmp_path, SOTABOARD_PUBLISH_ANYWAY="1")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert counts(published) == before
