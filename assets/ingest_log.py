@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from pipelines.clients import UNREACHABLE_AFTER
 from pipelines.resources import utc_now
 
 FAILURE_PREVIEW_CHARS = 2000
@@ -74,13 +75,14 @@ class IngestLog:
 
     def judge_fetch(self, fetches: int, failed: int, unreachable: dict[str, str]) -> None:
         """Record tonight's fetch counts; the source failed wholesale when a host it asked never
-        answered (its circuit opened before any response) or most of its fetches failed."""
+        answered (its circuit opened before any response) or most of its fetches failed (at least
+        `UNREACHABLE_AFTER` of them: one bad card of a night's one download is not an outage)."""
         self.fetches += fetches
         self.fetch_failures += failed
         if unreachable:
             self.outage = "; ".join(f"host {host} unreachable, every request failed: {reason}"
                                     for host, reason in unreachable.items())
-        elif self.fetches and 2 * self.fetch_failures > self.fetches:
+        elif self.fetch_failures >= UNREACHABLE_AFTER and 2 * self.fetch_failures > self.fetches:
             self.outage = f"{self.fetch_failures} of {self.fetches} fetches failed"
 
     def recall(self, con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -21,18 +21,25 @@ os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="sotaboard-hf-home-"))
 os.environ.pop("HF_HUB_OFFLINE", None)
 
 import hashlib  # noqa: E402
+import json  # noqa: E402
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import dagster as dg  # noqa: E402
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
 from arxiv_replay import arxiv_routes, entries_of  # noqa: E402
 from conftest import offline_env, sotaboard  # noqa: E402
 from hub_replay import hub_routes  # noqa: E402
-from replay import ReplayServer  # noqa: E402
+from replay import Fault, ReplayServer  # noqa: E402
 
+from assets.catalog import catalog  # noqa: E402
+from assets.hub import hub_cards, hub_models  # noqa: E402
+from assets.tables import benchmark_table_rows  # noqa: E402
+from pipelines.clients.hub import HubResource  # noqa: E402
+from pipelines.resources import SnapshotResource, WarehouseResource  # noqa: E402
 from pipelines.settings import BUNDLED_SNAPSHOT  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -173,3 +180,112 @@ def test_outage_published_anyway_keeps_everything_marked_stale(last_night, tmp_p
     again, _ = outage_run(tmp_path, SOTABOARD_PUBLISH_ANYWAY="1")
     assert again.returncode == 0, again.stderr[-2000:]
     assert counts(published) == before
+
+
+# --- downloads verified before they are cached -------------------------------------------------
+
+SQUAD = "deepset/roberta-base-squad2"
+
+
+class CardNights:
+    """hub_models and hub_cards in process, live, against a replay of a copy of the bundled snapshot
+    that tracks one model; the test edits the copy (upstream) between nights."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.snap = tmp / "upstream"
+        shutil.copytree(BUNDLED_SNAPSHOT, self.snap)
+        (self.snap / "catalog.yaml").write_text(f"models: [{SQUAD}]\n")
+        self.server = ReplayServer().start()
+        hub_routes(self.server, self.snap)
+        self.warehouse = WarehouseResource(path=str(tmp / "pub.duckdb"), state_dir=str(tmp / "state"))
+        self.snapshot = SnapshotResource(source="live", snapshot_dir=str(self.snap), cache_dir=str(tmp / "cache"))
+        self.hub = HubResource(endpoint=self.server.url, max_retries=2, backoff_seconds=0.05,
+                               retry_budget_seconds=10, timeout_seconds=2.0)
+        self.cached_card = tmp / "cache" / "hub" / "cards" / SQUAD / "README.md"
+        self.upstream_card = self.snap / "hub" / "cards" / SQUAD / "README.md"
+
+    def night(self) -> None:
+        result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards],
+                                resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": self.hub})
+        assert result.success
+
+    def new_commit(self, sha: str) -> None:
+        path = self.snap / "hub" / "models" / f"{SQUAD}.json"
+        data = json.loads(path.read_text())
+        data["sha"] = sha
+        path.write_text(json.dumps(data))
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse.working_path), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def results(self) -> list[tuple]:
+        return self.query("SELECT record_key, value_raw FROM raw.hub_eval_results WHERE model_id = ? "
+                          "ORDER BY record_key", [SQUAD])
+
+    def card_failure(self) -> list[str]:
+        return [r for (r,) in self.query("SELECT reason FROM raw.ingest_failures WHERE source = 'hub-cards' "
+                                         "AND record_key = ?", [f"{SQUAD}/README.md"])]
+
+    def card_gets(self) -> int:
+        return self.server.count("GET", rf"^/{SQUAD}/resolve/")
+
+
+@pytest.fixture
+def card_nights(tmp_path):
+    nights = CardNights(tmp_path)
+    nights.night()
+    yield nights
+    nights.server.stop()
+
+
+def test_a_card_whose_front_matter_does_not_close_is_refused_not_cached_and_retried(card_nights):
+    nights = card_nights
+    results, good = nights.results(), nights.cached_card.read_bytes()
+    assert len(results) > 10
+    original = nights.upstream_card.read_bytes()
+    # upstream: a new commit whose card arrives cut inside its front matter (its Content-Length matches)
+    nights.upstream_card.write_bytes(original[: original.index(b"model-index") + 200])
+    nights.new_commit("1" * 40)
+    gets = nights.card_gets()
+    nights.night()
+    assert nights.card_gets() == gets + 1
+    assert nights.card_failure() == ["card refused: yaml front matter not closed (download cut short?)"]
+    assert nights.cached_card.read_bytes() == good                       # not cached: the good copy stays
+    assert nights.results() == results                                   # the model keeps its results
+    assert nights.query("SELECT entity, reason FROM raw.entity_fetch_failures") == [
+        ("card", "card refused: yaml front matter not closed (download cut short?)")]
+    # the next night asks again (the refused download left no record that would skip it)
+    nights.night()
+    assert nights.card_gets() == gets + 2 and nights.results() == results
+    # upstream fixed: downloaded, cached, parsed
+    nights.upstream_card.write_bytes(original + b"\nEdited upstream.\n")
+    nights.night()
+    assert nights.card_gets() == gets + 3
+    assert nights.card_failure() == [] and nights.cached_card.read_bytes().endswith(b"Edited upstream.\n")
+    assert nights.results() == results
+    assert nights.query("SELECT sha FROM raw.hub_cards WHERE model_id = ?", [SQUAD]) == [("1" * 40,)]
+
+
+def test_a_card_shorter_than_its_content_length_is_refused_not_cached_and_retried(card_nights):
+    nights = card_nights
+    results, good = nights.results(), nights.cached_card.read_bytes()
+    nights.upstream_card.write_bytes(nights.upstream_card.read_bytes() + b"\nEdited upstream.\n")
+    nights.new_commit("2" * 40)
+    # every answer for the card announces its full length and sends half (the HEAD has no body)
+    nights.server.inject(rf"^/{SQUAD}/resolve/", *[Fault(truncate=True)] * 10)
+    gets = nights.card_gets()
+    nights.night()
+    assert nights.card_gets() == gets + 3                                # three attempts, then given up
+    [reason] = nights.card_failure()
+    assert reason.startswith("truncated body") and "after 3 attempt(s)" in reason, reason
+    assert nights.cached_card.read_bytes() == good
+    assert nights.results() == results
+    assert nights.query("SELECT sha FROM raw.hub_cards WHERE model_id = ?", [SQUAD]) != [("2" * 40,)]
+    nights.server.faults.clear()
+    nights.night()                                                       # retried the next night
+    assert nights.card_failure() == [] and nights.cached_card.read_bytes().endswith(b"Edited upstream.\n")
+    assert nights.query("SELECT sha FROM raw.hub_cards WHERE model_id = ?", [SQUAD]) == [("2" * 40,)]

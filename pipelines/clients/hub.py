@@ -508,8 +508,8 @@ def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previou
                 root: Path) -> FetchOutcome:
     """Download README.md of each (model_id, sha) whose sha differs from `previous` (the sha its
     card was last loaded at) or whose cached card is missing; the others are `unchanged`. A card
-    refused by `card_refusal` is not cached: the previous copy is put back, and the library's
-    download record removed so that the next run downloads it again."""
+    whose download fails, or that `card_refusal` refuses, is not cached: the previous copy stays
+    (`_put_back`) and the next run downloads it again."""
     outcome = FetchOutcome()
     hf_cache = root / ".hf_cache"
     for model_id, sha in models:
@@ -528,17 +528,11 @@ def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previou
         outcome.attempted += 1
         try:
             got = client.download_card(model_id, revision, card.parent, hf_cache)
+            refusal = card_refusal(got.read_bytes()) if got is not None else None
         except Exception as exc:
-            outcome.fetch_failed(f"{model_id}/README.md", client.describe(exc), "card", model_id)
-            continue
-        refusal = card_refusal(got.read_bytes()) if got is not None else None
+            refusal = client.describe(exc)
         if refusal:
-            get_local_download_paths(card.parent, "README.md").metadata_path.unlink(missing_ok=True)
-            if kept is None:
-                card.unlink(missing_ok=True)
-            else:
-                write_atomic(card, kept[0])
-                os.utime(card, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
+            _put_back(card, kept)
             outcome.fetch_failed(f"{model_id}/README.md", refusal, "card", model_id)
             continue
         if got is None:  # the repo has no README at this sha: remember, so an unchanged rerun asks nothing
@@ -549,6 +543,17 @@ def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previou
             no_card.unlink(missing_ok=True)
         outcome.fetched.append(model_id)
     return outcome
+
+
+def _put_back(card: Path, kept: tuple[bytes, os.stat_result] | None) -> None:
+    """After a failed or refused download: the card as it was before (the library may have removed
+    it), and no download record of the library, so that the next run downloads it again."""
+    get_local_download_paths(card.parent, "README.md").metadata_path.unlink(missing_ok=True)
+    if kept is None:
+        card.unlink(missing_ok=True)
+    elif not card.is_file() or card.read_bytes() != kept[0]:
+        write_atomic(card, kept[0])
+        os.utime(card, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
 
 
 def fetch_leaderboards(client: HubClient, dataset_ids: list[str], root: Path) -> FetchOutcome:
