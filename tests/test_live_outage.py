@@ -191,10 +191,10 @@ class CardNights:
     """hub_models and hub_cards in process, live, against a replay of a copy of the bundled snapshot
     that tracks one model; the test edits the copy (upstream) between nights."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, catalog_yaml: str = f"models: [{SQUAD}]\n") -> None:
         self.snap = tmp / "upstream"
         shutil.copytree(BUNDLED_SNAPSHOT, self.snap)
-        (self.snap / "catalog.yaml").write_text(f"models: [{SQUAD}]\n")
+        (self.snap / "catalog.yaml").write_text(catalog_yaml)
         self.server = ReplayServer().start()
         hub_routes(self.server, self.snap)
         self.warehouse = WarehouseResource(path=str(tmp / "pub.duckdb"), state_dir=str(tmp / "state"))
@@ -204,10 +204,11 @@ class CardNights:
         self.cached_card = tmp / "cache" / "hub" / "cards" / SQUAD / "README.md"
         self.upstream_card = self.snap / "hub" / "cards" / SQUAD / "README.md"
 
-    def night(self) -> None:
-        result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards],
+    def night(self) -> dg.ExecuteInProcessResult:
+        result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards], raise_on_error=False,
                                 resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": self.hub})
         assert result.success
+        return result
 
     def new_commit(self, sha: str) -> None:
         path = self.snap / "hub" / "models" / f"{SQUAD}.json"
@@ -289,3 +290,33 @@ def test_a_card_shorter_than_its_content_length_is_refused_not_cached_and_retrie
     nights.night()                                                       # retried the next night
     assert nights.card_failure() == [] and nights.cached_card.read_bytes().endswith(b"Edited upstream.\n")
     assert nights.query("SELECT sha FROM raw.hub_cards WHERE model_id = ?", [SQUAD]) == [("2" * 40,)]
+
+
+def test_an_org_whose_listing_fails_keeps_its_models(tmp_path):
+    """With orgs only in the catalog, a failed listing used to drop every model of the org."""
+    nights = CardNights(tmp_path, "orgs: [deepset]\n")
+    try:
+        nights.night()
+        known = nights.query("SELECT model_id, sha, license, params FROM raw.hub_models ORDER BY model_id")
+        results = nights.query("SELECT count(*) FROM raw.hub_eval_results")
+        assert len(known) >= 5
+        nights.hub = HubResource(endpoint=f"http://127.0.0.1:{closed_port()}", max_retries=4, backoff_seconds=5)
+        started = time.monotonic()
+        result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards], raise_on_error=False,
+                                resources={"warehouse": nights.warehouse, "snapshot": nights.snapshot,
+                                           "hub": nights.hub})
+        seconds = time.monotonic() - started
+    finally:
+        nights.server.stop()
+    assert not result.success                                   # hub_models' source_answered check blocked
+    [check] = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+               and e.event_specific_data.asset_key == dg.AssetKey("hub_models")]
+    assert not check.passed and "unreachable" in check.metadata["outage"].value
+    assert seconds < 30                                         # three connection failures, not 4 retries each
+    assert nights.query("SELECT model_id, sha, license, params FROM raw.hub_models ORDER BY model_id") == known
+    assert nights.query("SELECT count(*) FROM raw.hub_eval_results") == results
+    failures = dict(nights.query("SELECT record_key, reason FROM raw.ingest_failures WHERE source = 'hub'"))
+    assert failures["org:deepset"].startswith("connection error") or \
+        failures["org:deepset"].startswith("host unreachable"), failures
+    assert nights.query("SELECT count(*) FROM raw.entity_fetch_failures WHERE entity = 'model' "
+                        "AND reason LIKE 'host unreachable%'") == [(len(known),)]
