@@ -41,7 +41,8 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
         def emit(self, record: logging.LogRecord) -> None:
             event = getattr(record, "dagster_meta", {}).get("dagster_event")
             if event is None:
-                if record.levelno >= logging.WARNING:
+                # a step left out because an upstream step failed: that failure is printed already
+                if record.levelno >= logging.WARNING and not record.getMessage().endswith("Not executing."):
                     print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
                 return
             kind = event.event_type_value
