@@ -7,7 +7,8 @@ byte-identical; with `--publish-anyway` it publishes what it knew, marked stale,
 
 Then downloads that must not be cached: a card cut short (shorter than its Content-Length) and a
 card whose YAML front matter does not close are refused, quarantined, not cached, retried the next
-night; meanwhile the model keeps the results of its previous card.
+night; meanwhile the model keeps the results of its previous card. And an org whose listing fails
+keeps its models (with only orgs in the catalog, every one of them used to be dropped).
 """
 
 from __future__ import annotations
