@@ -25,8 +25,9 @@ source_freshness = sql_table_asset(
     deps=["leaderboard", "catalog", "benchmark_table_rows", "hub_models", "hub_cards", "hub_leaderboards",
           "arxiv_papers"],
     tables=["source_freshness", "entity_freshness", "leaderboard_freshness"],
-    description="One row per source (key: source): last successful fetch, records, failures by reason; "
-    "entity_freshness per fetched model and paper (stale when upstream changed after our fetch); "
+    description="One row per source (key: source): last successful fetch, records, failures by reason, fetch "
+    "failures and outage; entity_freshness per fetched model, card, leaderboard and paper (stale when upstream "
+    "changed after our fetch or a later fetch failed); "
     "leaderboard_freshness per leaderboard (newest result, SOTA age).",
 )
 

@@ -52,7 +52,8 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import EXCERPT_CHARS, FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read
+from assets.ingest_log import (EXCERPT_CHARS, FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read,
+                               source_answered_spec)
 from pipelines.clients.arxiv import (
     ArxivResource,
     FetchedFeed,
@@ -400,6 +401,8 @@ def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int
         for batch, reason in stats.failed_batches:
             log.fail(f"batch|{batch[0]}..{batch[-1]}|{len(batch)} ids", f"fetch failed: {reason}",
                      failure_payload(ids=",".join(batch)))
+            log.stale += [("paper", arxiv_id, f"fetch failed: {reason}") for arxiv_id in batch]
+        log.judge_fetch(stats.batches, len(stats.failed_batches), stats.unreachable)
         for arxiv_id, reason in stats.rejected_ids:
             state.rejected[arxiv_id] = reason
         if stats.rejected_ids:
@@ -414,7 +417,8 @@ PAPER_COLUMNS = ["arxiv_id", "version", "title", "authors", "summary", "publishe
                  "categories", "doi", "journal_ref", "comment", "links", "withdrawn", "fetched_at"]
 
 
-@dg.asset(group_name="ingest", kinds={"arxiv", "duckdb"}, deps=["catalog", "benchmark_table_rows", "hub_models"])
+@dg.asset(group_name="ingest", kinds={"arxiv", "duckdb"}, deps=["catalog", "benchmark_table_rows", "hub_models"],
+          check_specs=[source_answered_spec("arxiv_papers")])
 def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv: ArxivResource
                  ) -> dg.MaterializeResult:
     """arXiv metadata of every paper a Hub model, a benchmark table row or the catalog refers to.
@@ -469,6 +473,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
                                f"SELECT {', '.join(PAPER_COLUMNS)} FROM ({LATEST_ENTRIES})")
         con.execute("DELETE FROM raw.arxiv_missing")
         con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing_papers")
+        log.save_stale(con, "paper", sorted(refs.versions))
         log.records, withdrawn = con.execute("SELECT count(*), count(*) FILTER (withdrawn) FROM raw.arxiv_papers").fetchall()[0]
         log.save(con)
         con.execute("COMMIT")
@@ -485,5 +490,6 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
             "feeds_parsed": dg.MetadataValue.int(scan.parsed),
             "fetch_plan": dg.MetadataValue.json(plan),
             "recheck_days": dg.MetadataValue.int(arxiv.recheck_days),
-        }
+        },
+        check_results=[log.source_answered(warehouse.publish_anyway)],
     )

@@ -31,8 +31,11 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from markdown_it import MarkdownIt
 
-from assets.ingest_log import FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read
+from assets.ingest_log import (FAILURE_TYPE, IngestLog, code_version, failure_payload, files_to_read,
+                               source_answered_spec)
 from pipelines.clients.hub import (
+    FetchOutcome,
+    HubClient,
     HubResource,
     fetch_cards,
     fetch_leaderboards,
@@ -741,13 +744,17 @@ def _preview(con: duckdb.DuckDBPyConnection, query: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.to_markdown(index=False) if len(frame) else "(none)")
 
 
-def _fail_all(log: IngestLog, failures: list[tuple[str, str]]) -> None:
-    """Quarantine what a Hub client could not fetch: (key, reason), the key naming the model, card or dataset."""
-    for key, reason in failures:
+def _record_fetch(log: IngestLog, client: HubClient, outcome: FetchOutcome) -> None:
+    """What a live fetch did, into the asset's log: failures quarantined, requests and retries,
+    stale entities, and whether the Hub failed wholesale."""
+    for key, reason in outcome.failures:
         log.fail(key, reason, failure_payload(id=key))
+    log.requests, log.retries = client.stats.requests, client.stats.retries
+    log.stale += outcome.stale
+    log.judge_fetch(outcome.attempted, outcome.failed, client.breaker.unreachable())
 
 
-@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog", "benchmark_table_rows"])
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog", "benchmark_table_rows"], check_specs=[source_answered_spec("hub_models")])
 def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: HubResource) -> dg.MaterializeResult:
     """Hub model info: one row per canonical repo id in `raw.hub_models` (key: model_id) and one per
     old or legacy id in `raw.hub_model_aliases` (key: alias). Tracks the catalog's orgs and models and
@@ -770,14 +777,14 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
     if snapshot.live:
         with hub.open() as client:
             ids, outcome = fetch_models(client, targets.orgs, targets.models + targets.curated, root)
-        _fail_all(log, outcome.failures)
-        log.requests, log.retries = client.stats.requests, client.stats.retries
+        _record_fetch(log, client, outcome)
         extra = {"renamed": dg.MetadataValue.json(outcome.renamed), "unchanged_not_fetched": len(outcome.unchanged),
                  "library_rejects_model_info": dg.MetadataValue.json(dict(outcome.library_rejects))}
     else:
         ids = snapshot_model_ids(root, targets, log)
     files = model_files(root, ids, log, snapshot.max_model_info_bytes)
     with warehouse.connect() as con:
+        log.save_stale(con, "model", ids)
         files_read = load_models(con, warehouse, files, log)
         log.records = con.execute("SELECT count(*) FROM raw.hub_models").fetchone()[0]
         aliases = con.execute("SELECT count(*) FROM raw.hub_model_aliases").fetchone()[0]
@@ -786,7 +793,8 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
         log.save(con)
     return dg.MaterializeResult(metadata={**log.metadata(), **extra, "files": len(files), "files_read": files_read,
                                           "files_unchanged": len(files) - files_read, "aliases": aliases,
-                                          "preview": preview})
+                                          "preview": preview},
+                                check_results=[log.source_answered(warehouse.publish_anyway)])
 
 
 def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, files: pd.DataFrame,
@@ -816,7 +824,7 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     return len(to_read)
 
 
-@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["hub_models"])
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["hub_models"], check_specs=[source_answered_spec("hub_cards")])
 def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: HubResource) -> dg.MaterializeResult:
     """Model cards: one row per model with a README in `raw.hub_cards` (key: model_id; sanitised
     HTML, YAML front matter as JSON), and every evaluation result in `raw.hub_eval_results` (key:
@@ -844,18 +852,19 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     downloads: dict[str, int] = {}
     if snapshot.live:
         with hub.open() as client:
-            checked, failures, skipped = fetch_cards(client, [(m, sha) for m, _, sha, _ in models], previous, root)
-        _fail_all(log, failures)
-        log.requests, log.retries = client.stats.requests, client.stats.retries
-        downloads = {"checked": len(checked), "unchanged_sha_skipped": skipped}
-        # a card whose download failed keeps the sha of the copy in the cache, so the next run retries it
-        failed = {key.removesuffix("/README.md") for key, _ in failures}
+            outcome = fetch_cards(client, [(m, sha) for m, _, sha, _ in models], previous, root)
+        _record_fetch(log, client, outcome)
+        downloads = {"checked": len(outcome.fetched), "unchanged_sha_skipped": len(outcome.unchanged)}
+        # a card whose download failed (or was refused) keeps the sha of the copy in the cache, so
+        # the model keeps its rows and the next run retries it
+        failed = {key.removesuffix("/README.md") for key, _ in outcome.failures}
         models = [(m, r, previous.get(m) if m in failed else sha, f) for m, r, sha, f in models]
     unchanged = {m for m, r, sha, f in models if sha is not None and parsed_from.get(m) == (r, sha, f, PARSER_VERSION)}
     parsed = parse_model_cards_in_workers(root, [model for model in models if model[0] not in unchanged],
                                           CardBounds.of(snapshot))
     with warehouse.connect() as con:
         con.execute("BEGIN")
+        log.save_stale(con, "card", [m for m, *_ in models])
         save_cards(con, parsed, unchanged)
         log.recall(con, "raw.hub_card_parses")
         cards, without_card, seen, loaded = con.execute(
@@ -876,7 +885,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         "library_cross_check": dg.MetadataValue.json(cross_check),
         "models_parsed": len(parsed.models), "models_unchanged": len(unchanged),
         "card_downloads": dg.MetadataValue.json(downloads), "preview": preview,
-    })
+    }, check_results=[log.source_answered(warehouse.publish_anyway)])
 
 
 def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult, unchanged: set[str]) -> None:
@@ -904,7 +913,7 @@ def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult, unchang
                 [PARSER_VERSION, utc_now()])
 
 
-@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"])
+@dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"], check_specs=[source_answered_spec("hub_leaderboards")])
 def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
                      hub: HubResource) -> dg.MaterializeResult:
     """Hub dataset leaderboards: one row per (dataset_id, model_id, filename) in
@@ -918,8 +927,8 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
         dataset_ids = tracked_dataset_ids(con)
     if snapshot.live:
         with hub.open() as client:
-            _fail_all(log, fetch_leaderboards(client, dataset_ids, root))
-        log.requests, log.retries = client.stats.requests, client.stats.retries
+            outcome = fetch_leaderboards(client, dataset_ids, root)
+        _record_fetch(log, client, outcome)
     board_dir = root / "hub" / "leaderboards"
     if dataset_ids or snapshot.live:
         listed = [board_dir / f"{d}.json" for d in dataset_ids if not repo_id_problem(d)]
@@ -941,9 +950,11 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
                 log.fail(key, reason, payload)
         else:
             con.execute("DELETE FROM raw.hub_leaderboard_entries")
+        log.save_stale(con, "leaderboard", dataset_ids)
         log.records = con.execute("SELECT count(*) FROM raw.hub_leaderboard_entries").fetchone()[0]
         preview = _preview(con, f"SELECT dataset_id, rank, model_id, value, verified FROM raw.hub_leaderboard_entries "
                                 f"ORDER BY dataset_id, rank LIMIT {PREVIEW_ROWS}")
         log.save(con)
     return dg.MaterializeResult(metadata={**log.metadata(), "leaderboards": len(files),
-                                          "tracked_datasets": dg.MetadataValue.json(dataset_ids), "preview": preview})
+                                          "tracked_datasets": dg.MetadataValue.json(dataset_ids), "preview": preview},
+                                check_results=[log.source_answered(warehouse.publish_anyway)])

@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from pipelines.clients import UNREACHABLE_AFTER
 from pipelines.resources import utc_now
 
 # The longest text a quarantined record's payload keeps of any one field (an excerpt, a name, a value).
@@ -67,6 +68,19 @@ def files_to_read(con: duckdb.DuckDBPyConnection, read: str, listed: str, versio
                        f"ORDER BY source_file").df()
 
 
+SOURCE_ANSWERED = "source_answered"
+
+
+def source_answered_spec(asset: str) -> dg.AssetCheckSpec:
+    """The blocking check of a live-fetching ingest asset: its source did not fail wholesale."""
+    return dg.AssetCheckSpec(
+        SOURCE_ANSWERED, asset=asset, blocking=True,
+        description="the source did not fail wholesale tonight (a host that never answered, or most fetches "
+        "failed); when it did, nothing downstream is built or published, unless the operator publishes anyway "
+        "(--publish-anyway, SOTABOARD_PUBLISH_ANYWAY): then the check warns and the last known data is "
+        "published, marked stale in entity_freshness")
+
+
 @dataclass
 class IngestLog:
     """What one ingest asset saw: records loaded, records refused (with reasons), requests made."""
@@ -79,10 +93,27 @@ class IngestLog:
     retries: int = 0
     failures: list[tuple[str, str, str | None]] = field(default_factory=list)
     lacks: list[str] = field(default_factory=list)  # parts of the snapshot layout that were absent
+    fetches: int = 0                 # live fetches attempted (requests before retries, listings included)
+    fetch_failures: int = 0          # of those, the ones the source failed to answer (not a 404 and the like)
+    outage: str | None = None        # why the source failed wholesale tonight (see `judge_fetch`), else None
+    # entities whose fetch failed tonight, (entity, entity_id, reason): they keep their last good data
+    stale: list[tuple[str, str, str]] = field(default_factory=list)
 
     def fail(self, record_key: str, reason: str, payload: str | None) -> None:
         """Quarantine a record; `payload` is JSON text (`failure_payload`, or built the same way in SQL)."""
         self.failures.append((record_key, reason, payload))
+
+    def judge_fetch(self, fetches: int, failed: int, unreachable: dict[str, str]) -> None:
+        """Record tonight's fetch counts; the source failed wholesale when a host it asked never
+        answered (its circuit opened before any response) or most of its fetches failed (at least
+        `UNREACHABLE_AFTER` of them: one bad card of a night's one download is not an outage)."""
+        self.fetches += fetches
+        self.fetch_failures += failed
+        if unreachable:
+            self.outage = "; ".join(f"host {host} unreachable, every request failed: {reason}"
+                                    for host, reason in unreachable.items())
+        elif self.fetch_failures >= UNREACHABLE_AFTER and 2 * self.fetch_failures > self.fetches:
+            self.outage = f"{self.fetch_failures} of {self.fetches} fetches failed"
 
     def recall(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
         """Add the records refused by the files or models that an incremental ingest kept in
@@ -103,9 +134,33 @@ class IngestLog:
             [self.source, seen_at],
         )
         con.execute(
-            "INSERT INTO raw.source_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.source, self.started_at, seen_at, self.mode, self.records, len(frame), self.requests, self.retries],
+            "INSERT INTO raw.source_runs (source, started_at, finished_at, mode, records, failures, requests, retries, "
+            "fetches, fetch_failures, outage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.source, self.started_at, seen_at, self.mode, self.records, len(frame), self.requests, self.retries,
+             self.fetches, self.fetch_failures, self.outage],
         )
+
+    def save_stale(self, con: duckdb.DuckDBPyConnection, entity: str, tracked: list[str]) -> None:
+        """Keep raw.entity_fetch_failures of `entity` for the `tracked` ids only, and record
+        tonight's failed fetches of that entity there (the last failure of each id is kept)."""
+        con.register("tracked_entities", pd.DataFrame({"entity_id": pd.Series(tracked, dtype="string")}))
+        con.execute("DELETE FROM raw.entity_fetch_failures WHERE entity = ? AND entity_id NOT IN "
+                    "(SELECT entity_id FROM tracked_entities)", [entity])
+        con.unregister("tracked_entities")
+        failed = pd.DataFrame([(i, r) for e, i, r in self.stale if e == entity],
+                              columns=["entity_id", "reason"], dtype="string").drop_duplicates("entity_id")
+        con.register("failed_entities", failed)
+        con.execute("INSERT OR REPLACE INTO raw.entity_fetch_failures "
+                    "SELECT ?, entity_id, ?, reason FROM failed_entities", [entity, utc_now()])
+        con.unregister("failed_entities")
+
+    def source_answered(self, publish_anyway: bool) -> dg.AssetCheckResult:
+        """The result of `source_answered_spec`: fails (ERROR, or WARN when publishing anyway) on an outage."""
+        return dg.AssetCheckResult(
+            check_name=SOURCE_ANSWERED, passed=self.outage is None,
+            severity=dg.AssetCheckSeverity.WARN if publish_anyway else dg.AssetCheckSeverity.ERROR,
+            metadata={"outage": dg.MetadataValue.text(self.outage or ""), "fetches": self.fetches,
+                      "fetch_failures": self.fetch_failures})
 
     def metadata(self) -> dict[str, dg.MetadataValue]:
         reasons = pd.Series([reason.split(":")[0] for _, reason, _ in self.failures], dtype="string")
@@ -116,4 +171,8 @@ class IngestLog:
             "retries": dg.MetadataValue.int(self.retries),
             "quarantine_reasons": dg.MetadataValue.json(reasons.value_counts().to_dict()),
             "snapshot_lacks": dg.MetadataValue.json(self.lacks),
+            "source": dg.MetadataValue.text(self.source),
+            "fetches": dg.MetadataValue.int(self.fetches),
+            "fetch_failures": dg.MetadataValue.int(self.fetch_failures),
+            "outage": dg.MetadataValue.text(self.outage or ""),
         }

@@ -27,6 +27,8 @@ def _apply_flags(args: argparse.Namespace) -> None:
         value = getattr(args, flag, None)
         if value:
             os.environ[variable] = str(Path(value).absolute()) if flag != "source" else value
+    if getattr(args, "publish_anyway", False):
+        os.environ["SOTABOARD_PUBLISH_ANYWAY"] = "1"
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute())))
     home.mkdir(parents=True, exist_ok=True)
 
@@ -39,7 +41,8 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
         def emit(self, record: logging.LogRecord) -> None:
             event = getattr(record, "dagster_meta", {}).get("dagster_event")
             if event is None:
-                if record.levelno >= logging.WARNING:
+                # a step left out because an upstream step failed: that failure is printed already
+                if record.levelno >= logging.WARNING and not record.getMessage().endswith("Not executing."):
                     print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
                 return
             kind = event.event_type_value
@@ -97,8 +100,18 @@ def run(args: argparse.Namespace) -> int:
                       for part in getattr(e.materialization.metadata.get("snapshot_lacks"), "value", None) or []})
     if lacking:
         print(f"snapshot lacks: {', '.join(lacking)}")
+    outages = _print_fetches(result)
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
+    if not published_now and outages and not settings.publish_anyway:
+        by_reason: dict[str, list[str]] = {}
+        for source, outage in sorted(outages.items()):
+            by_reason.setdefault(outage, []).append(source)
+        down = "; ".join(f"{', '.join(sources)}: {outage}" for outage, sources in by_reason.items())
+        print(f"sotaboard run failed: {down}; nothing was published, "
+              f"the published warehouse was left as it was (--publish-anyway publishes the last known data, "
+              f"marked stale)", file=sys.stderr)
+        return 3
     if failed_steps:
         outcome = "the warehouse was published" if published_now else "the published warehouse was left as it was"
         print(f"sotaboard run failed: step(s) {', '.join(failed_steps)} failed; {outcome}", file=sys.stderr)
@@ -107,8 +120,34 @@ def run(args: argparse.Namespace) -> int:
         print("sotaboard run failed: a blocking check failed, so nothing was published; "
               "the published warehouse was left as it was", file=sys.stderr)
         return 2
+    if outages:
+        print(f"published anyway: {', '.join(outages)} failed wholesale; their last known data is published, "
+              f"marked stale (entity_freshness)")
     print(f"published {published}")
     return 0
+
+
+def _print_fetches(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    """One line per source that fetched tonight: its fetches and failures (by reason) and, when it
+    failed wholesale, why. Returns those sources' outage reasons."""
+    outages: dict[str, str] = {}
+    lines = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_MATERIALIZATION":
+            continue
+        meta = {key: getattr(value, "value", value) for key, value in event.materialization.metadata.items()}
+        if not meta.get("fetches"):
+            continue
+        source, failed = meta["source"], meta.get("fetch_failures", 0)
+        reasons = ", ".join(f"{reason} {n}" for reason, n in (meta.get("quarantine_reasons") or {}).items())
+        line = f"  {source}: {meta['fetches']} fetches, {failed} failed" + (f" (quarantined: {reasons})" if failed else "")
+        if meta.get("outage"):
+            outages[source] = meta["outage"]
+            line += f"; down: {meta['outage']}"
+        lines.append(line)
+    if lines:
+        print("fetched:\n" + "\n".join(lines))
+    return outages
 
 
 def _print_summary(path: Path) -> None:
@@ -187,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--snapshot", help="snapshot directory (SOTABOARD_SNAPSHOT)")
         return sub
 
-    with_settings(commands.add_parser("run", help="run the nightly job now")).set_defaults(func=run)
+    nightly = with_settings(commands.add_parser("run", help="run the nightly job now"))
+    nightly.add_argument("--publish-anyway", action="store_true",
+                         help="publish although a source failed wholesale (SOTABOARD_PUBLISH_ANYWAY)")
+    nightly.set_defaults(func=run)
     page = with_settings(commands.add_parser("model", help="print a model's page"))
     page.add_argument("model_id")
     page.add_argument("--json", action="store_true", help="emit the page as JSON")

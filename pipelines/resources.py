@@ -38,6 +38,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     state_dir: str
+    # publish although a source failed wholesale tonight (its entities keep their last good data, stale)
+    publish_anyway: bool = False
 
     @property
     def published_path(self) -> Path:

@@ -6,6 +6,7 @@
 | SOTABOARD_SNAPSHOT | --snapshot | the snapshot bundled in `pipelines/snapshot` |
 | SOTABOARD_WAREHOUSE | --warehouse | warehouse/sotaboard.duckdb (relative to the working directory) |
 | SOTABOARD_STATE_DIR | | `.state/` beside the published warehouse: working database and fetch cache |
+| SOTABOARD_PUBLISH_ANYWAY | --publish-anyway | off; `1`/`true`/`yes` publishes although a source failed wholesale (its last known data, marked stale) |
 | SOTABOARD_NIGHTLY_CRON | | `0 2 * * *` |
 | SOTABOARD_TIMEZONE | | UTC |
 | SOTABOARD_ARXIV_URL | | the arXiv API (`https://export.arxiv.org/api/query?{}`) |
@@ -74,6 +75,7 @@ class Settings:
     pwc_archive: str
     site_dir: Path | None = None
     limits: InputLimits = field(default_factory=InputLimits)
+    publish_anyway: bool = False
 
     @classmethod
     def from_env(cls, env: os._Environ | dict | None = None) -> "Settings":
@@ -97,4 +99,5 @@ class Settings:
             pwc_archive=env.get("SOTABOARD_PWC_ARCHIVE", "").strip(),
             site_dir=Path(site).expanduser().absolute() if site else None,
             limits=InputLimits.from_env(env),
+            publish_anyway=env.get("SOTABOARD_PUBLISH_ANYWAY", "").strip().lower() in ("1", "true", "yes"),
         )

@@ -12,8 +12,14 @@ INSERT INTO raw.hub_leaderboard_entries VALUES
     ('rajpurkar/squad_v2', 1, 'org/alpha', 91.0, true, 'eval', NULL, '.eval_results/a.yaml', now()),
     ('rajpurkar/squad_v2', 2, 'org/gamma', 89.0, false, 'eval', NULL, '.eval_results/c.yaml', now()),
     ('rajpurkar/squad_v2', 3, 'org/beta', 90.0, false, 'eval', NULL, '.eval_results/b.yaml', now());
+INSERT INTO raw.source_runs (source, started_at, finished_at, mode, records, failures, requests, retries)
+VALUES ('hub', '2026-01-01 02:00', '2026-01-01 02:05', 'live', 40, 2, 55, 3),
+       ('arxiv', '2026-01-01 02:00', '2026-01-01 02:01', 'live', 20, 0, 1, 0);
 INSERT INTO raw.source_runs VALUES
-    ('hub', '2026-01-01 02:00', '2026-01-01 02:05', 'live', 40, 2, 55, 3);
+    ('arxiv', '2026-01-02 02:00', '2026-01-02 02:01', 'live', 20, 1, 3, 2, 1, 1,
+     'host export.arxiv.org unreachable, every request failed: connection error (Connection refused)');
+INSERT INTO raw.entity_fetch_failures VALUES
+    ('paper', '2101.00009', '2026-01-02 02:01', 'fetch failed: host unreachable: export.arxiv.org');
 INSERT INTO raw.ingest_failures VALUES
     ('hub', 'org/private', 'gated: 401 from the Hub', NULL, '2026-01-01 02:04'),
     ('hub', 'org/deleted', 'not found: 404 from the Hub', NULL, '2026-01-01 02:04');
@@ -68,6 +74,18 @@ def test_source_freshness_reports_failures_by_reason(built):
     [(newest, sota_since)] = query(built, "SELECT newest_result_date::VARCHAR, sota_since::VARCHAR "
                                           "FROM leaderboard_freshness WHERE benchmark_id = 'squad-v2'")
     assert newest == "2021-01-01" and sota_since is None  # the SOTA row has no date
+
+
+def test_a_source_that_failed_wholesale_keeps_its_last_success_and_says_why(built):
+    [(last_success, last_run, fetches, fetch_failures, outage)] = query(
+        built, "SELECT last_success_at::VARCHAR, last_run_at::VARCHAR, fetches, fetch_failures, outage "
+               "FROM source_freshness WHERE source = 'arxiv'")
+    assert (last_success, last_run, fetches, fetch_failures) == ("2026-01-01 02:01:00", "2026-01-02 02:01:00", 1, 1)
+    assert outage.startswith("host export.arxiv.org unreachable")
+    assert query(built, "SELECT outage FROM source_freshness WHERE source = 'hub'") == [(None,)]
+    # an entity never fetched whose fetch failed: stale, with no last good fetch
+    assert query(built, "SELECT fetched_at, stale, last_failure FROM entity_freshness WHERE entity_id = '2101.00009'"
+                 ) == [(None, True, "fetch failed: host unreachable: export.arxiv.org")]
 
 
 UNMAPPED = {"task": "Zz Unmapped Task", "metric": "accuracy", "area": ""}   # no area from the task: papers decide

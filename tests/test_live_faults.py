@@ -59,7 +59,8 @@ DOOMED_CARD = "HuggingFaceH4/zephyr-7b-beta"           # its card never download
 DOOMED_ORG = "Phind"                                   # its org listing never loads
 DOOMED_PAPER = "1911.02116"                            # the arXiv batch holding it never loads
 # Columns that record when a run happened rather than what it computed.
-RUN_TIME_COLUMNS = {"fetched_at", "seen_at", "last_success_at", "runs_recorded", "first_seen_at", "finished_at",
+RUN_TIME_COLUMNS = {"fetched_at", "seen_at", "last_success_at", "last_run_at", "last_failure_at", "runs_recorded",
+                    "first_seen_at", "finished_at",
                     "started_at", "requests", "retries"}
 
 

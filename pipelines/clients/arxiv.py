@@ -19,7 +19,11 @@ Fetching goes through the real `arxiv.Client` (its own URL building and Atom par
 - a `requests` session with a timeout on every request (the library sets none, so a hung server
   would block the run for ever), counting requests;
 - a 400 (malformed id that got through validation): the error feed names the id, which is dropped
-  from the batch and reported; otherwise the batch is split in halves until the bad id is alone.
+  from the batch and reported; otherwise the batch is split in halves until the bad id is alone;
+- connection-level failures (the name does not resolve, the connection is refused) counted per host
+  in a `CircuitBreaker`: retried after at most `CONNECT_RETRY_SECONDS`, and after
+  `UNREACHABLE_AFTER` in a row the host is unreachable: the batch and every later one fail at once
+  (`host unreachable: ...`) instead of each waiting out its retries.
 
 Every successful response body is handed back byte-exact with the ids asked, so the caller can
 write it to the fetch cache (`arxiv/*.xml`) and parse the cache exactly as it parses a snapshot.
@@ -38,11 +42,12 @@ from urllib.parse import parse_qs, urlsplit
 import arxiv as arxiv_lib
 import dagster as dg
 import requests
+import urllib3
 from arxiv import _feed
 from lxml import etree
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from pipelines.clients import stable_slot
+from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot
 
 # --- ids ---------------------------------------------------------------------------------------
 
@@ -208,9 +213,10 @@ class ArxivFetchFailed(Exception):
 
 
 class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, connection: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.connection = connection  # connection-level: no response at all
 
 
 class _BadRequest(Exception):
@@ -235,23 +241,47 @@ class FetchStats:
     retries: int = 0
     waited_seconds: float = 0.0
     feeds: int = 0
+    batches: int = 0                                                     # batches attempted
     failed_batches: list[tuple[list[str], str]] = field(default_factory=list)
     rejected_ids: list[tuple[str, str]] = field(default_factory=list)   # (id, reason): HTTP 400
+    unreachable: dict[str, str] = field(default_factory=dict)           # hosts that never answered
+
+
+def _connection_level(exc: requests.ConnectionError) -> bool:
+    """Whether no connection was made at all (name resolution, refused), as opposed to a
+    connection that broke or timed out."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError) and not isinstance(exc, requests.Timeout)
 
 
 class _TimeoutSession(requests.Session):
-    """The library's session with a timeout on every request; counts requests, keeps responses."""
+    """The library's session with a timeout on every request; counts requests, keeps responses,
+    and sends nothing to a host whose circuit is open."""
 
-    def __init__(self, timeout: float, stats: FetchStats) -> None:
+    def __init__(self, timeout: float, stats: FetchStats, breaker: CircuitBreaker) -> None:
         super().__init__()
         self.timeout = timeout
         self.stats = stats
+        self.breaker = breaker
         self.responses: list[requests.Response] = []
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
+        host = urlsplit(url).netloc
+        refusal = self.breaker.refusal(host)
+        if refusal:
+            raise ArxivFetchFailed(refusal)
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
         self.stats.requests += 1
-        response = super().request(method, url, **kwargs)
+        try:
+            response = super().request(method, url, **kwargs)
+        except requests.ConnectionError as exc:
+            if _connection_level(exc):
+                detail = str(exc.args[0].reason).split(": ", 1)[-1]  # after the connection object's repr
+                refusal = self.breaker.connection_failed(host, f"connection error ({detail})")
+                if refusal:
+                    raise ArxivFetchFailed(refusal) from None
+            raise
+        self.breaker.responded(host)
         self.responses.append(response)
         return response
 
@@ -301,12 +331,14 @@ class ArxivResource(dg.ConfigurableResource):
         client = arxiv_lib.Client(page_size=min(max(self.batch_size, 1), 100),
                                   delay_seconds=self.delay_seconds, num_retries=0)
         client.query_url_format = self.query_url
-        session = _TimeoutSession(self.timeout_seconds, stats)
+        breaker = CircuitBreaker()
+        session = _TimeoutSession(self.timeout_seconds, stats, breaker)
         client._session = session
         try:
             pending = [list(batch) for batch in _chunks(sorted(set(ids)), client.page_size)]
             while pending:
                 batch = pending.pop(0)
+                stats.batches += 1
                 try:
                     self._fetch_batch(client, session, batch, stats, on_feed, sleep)
                 except _BadRequest as exc:
@@ -324,6 +356,7 @@ class ArxivResource(dg.ConfigurableResource):
                     stats.failed_batches.append((batch, str(exc)))
         finally:
             session.close()
+        stats.unreachable = breaker.unreachable()
         return stats
 
     def _fetch_batch(self, client: arxiv_lib.Client, session: _TimeoutSession, batch: list[str],
@@ -333,7 +366,8 @@ class ArxivResource(dg.ConfigurableResource):
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Transient) and exc.retry_after is not None:
                 return min(exc.retry_after, self.max_backoff_seconds)
-            return min(self.backoff_seconds * 2 ** (state.attempt_number - 1), self.max_backoff_seconds)
+            base = min(self.backoff_seconds * 2 ** (state.attempt_number - 1), self.max_backoff_seconds)
+            return min(base, CONNECT_RETRY_SECONDS) if isinstance(exc, _Transient) and exc.connection else base
 
         def pause(seconds: float) -> None:
             stats.retries += 1
@@ -371,7 +405,8 @@ class ArxivResource(dg.ConfigurableResource):
             pass  # the library could not read an entry (a malformed date): read_feed accounts for it below
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            connection = isinstance(exc, requests.ConnectionError) and _connection_level(exc)
+            raise _Transient(f"{type(exc).__name__}: {exc}", connection=connection) from exc
         feeds = []
         for response in session.responses:
             info = read_feed(response.content)

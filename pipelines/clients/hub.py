@@ -4,8 +4,13 @@ Every HTTP request of `huggingface_hub` goes through one `httpx2.Client` that th
 with `huggingface_hub.set_client_factory` while a run fetches. Its transport:
 
 - counts requests and retries (for `raw.source_runs`);
-- retries 429, 5xx, timeouts and cut-off bodies with tenacity, honouring `Retry-After`, at most
-  `max_retries` times per request and `retry_budget_seconds` of waiting per run;
+- retries 429, 5xx, timeouts and cut-off bodies (h11 refuses a body shorter than its
+  Content-Length) with tenacity, honouring `Retry-After`, at most `max_retries` times per request
+  and `retry_budget_seconds` of waiting per run;
+- counts connection-level failures (the name does not resolve, the connection is refused) per host
+  in a `CircuitBreaker`: they are retried after at most `CONNECT_RETRY_SECONDS`, and after
+  `UNREACHABLE_AFTER` in a row the host is unreachable for the rest of the client's run, its
+  requests failing at once (`host unreachable: ...`) instead of each waiting out its retries;
 - reads every body eagerly, refusing bodies larger than `max_response_bytes`;
 - bounds every request by `timeout_seconds` (the library passes `timeout=None` on some calls).
 
@@ -41,6 +46,7 @@ from pathlib import Path  # noqa: E402
 import dagster as dg  # noqa: E402
 import httpx2  # noqa: E402
 from huggingface_hub import HfApi, set_client_factory  # noqa: E402
+from huggingface_hub._local_folder import get_local_download_paths  # noqa: E402
 from huggingface_hub.errors import (  # noqa: E402
     DisabledRepoError,
     GatedRepoError,
@@ -52,11 +58,12 @@ from huggingface_hub.errors import (  # noqa: E402
     RevisionNotFoundError,
 )
 from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo  # noqa: E402
+from huggingface_hub.repocard import REGEX_YAML_BLOCK  # noqa: E402
 from huggingface_hub.utils import build_hf_headers, disable_progress_bars, hf_raise_for_status  # noqa: E402
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook  # noqa: E402
 from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
 
-from pipelines.clients import stable_slot  # noqa: E402
+from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot  # noqa: E402
 
 # Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
 MODEL_EXPAND = [
@@ -91,10 +98,11 @@ class HubRequestFailed(Exception):
 
 
 class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, connection: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.connection = connection  # connection-level: no response at all
 
 
 @dataclass
@@ -128,18 +136,19 @@ class _RetryingTransport(httpx2.BaseTransport):
     """Counts, bounds and retries every request sent to the Hub (see the module docstring)."""
 
     def __init__(self, inner: httpx2.BaseTransport, settings: "HubResource", stats: HubStats,
-                 sleep: Callable[[float], None]) -> None:
+                 sleep: Callable[[float], None], breaker: CircuitBreaker) -> None:
         self.inner = inner
         self.settings = settings
         self.stats = stats
         self.sleep = sleep
+        self.breaker = breaker
 
     def _wait_for(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Transient) and exc.retry_after is not None:
             return exc.retry_after
-        base = self.settings.backoff_seconds * (2 ** (state.attempt_number - 1))
-        return min(base, self.settings.max_backoff_seconds)
+        base = min(self.settings.backoff_seconds * (2 ** (state.attempt_number - 1)), self.settings.max_backoff_seconds)
+        return min(base, CONNECT_RETRY_SECONDS) if isinstance(exc, _Transient) and exc.connection else base
 
     def _stop(self, state: RetryCallState) -> bool:
         if state.attempt_number > self.settings.max_retries:
@@ -169,12 +178,23 @@ class _RetryingTransport(httpx2.BaseTransport):
         raise AssertionError("unreachable")
 
     def _once(self, request: httpx2.Request) -> httpx2.Response:
+        host = request.url.netloc.decode()
+        refusal = self.breaker.refusal(host)
+        if refusal:
+            raise HubRequestFailed(f"{refusal}: {request.method} {request.url.path}")
         self.stats.add(requests=1)
         try:
             response = self.inner.handle_request(request)
+        except httpx2.ConnectError as exc:
+            reason = f"connection error ({type(exc).__name__}: {_first_line(exc)})"
+            refusal = self.breaker.connection_failed(host, reason)
+            if refusal:
+                raise HubRequestFailed(f"{refusal}: {request.method} {request.url.path}") from None
+            raise _Transient(reason, connection=True) from None
         except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as exc:
             kind = "timeout" if isinstance(exc, httpx2.TimeoutException) else "connection error"
             raise _Transient(f"{kind} ({type(exc).__name__})") from None
+        self.breaker.responded(host)
         if response.status_code in RETRY_STATUSES:
             response.close()
             label = "rate limited (429)" if response.status_code == 429 else f"server error ({response.status_code})"
@@ -240,10 +260,11 @@ class HubClient:
         self._token: str | bool = settings.token or False
         self.api = HfApi(endpoint=self.endpoint, token=self._token, library_name="sotaboard")
         self.stats = HubStats()
+        self.breaker = CircuitBreaker()
         self._sleep = sleep
 
     def make_httpx_client(self) -> httpx2.Client:
-        transport = _RetryingTransport(httpx2.HTTPTransport(), self.settings, self.stats, self._sleep)
+        transport = _RetryingTransport(httpx2.HTTPTransport(), self.settings, self.stats, self._sleep, self.breaker)
         return httpx2.Client(transport=transport, event_hooks={"request": [hf_request_event_hook]},
                              follow_redirects=True, timeout=self.settings.timeout_seconds)
 
@@ -379,13 +400,30 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# Reasons that are the source's answer about an item (it is gone, closed, or never existed), not a
+# failure of the source: they do not count towards an outage and do not mark the item stale.
+ANSWERS = ("not found", "not accessible", "gated", "disabled")
+
+
 @dataclass
 class FetchOutcome:
-    fetched: list[str] = field(default_factory=list)          # requested ids written this run
+    fetched: list[str] = field(default_factory=list)          # requested ids written (or checked) this run
     renamed: dict[str, str] = field(default_factory=dict)      # requested id -> id the Hub answered
     failures: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     library_rejects: list[tuple[str, str]] = field(default_factory=list)  # ModelInfo cross-check
-    unchanged: list[str] = field(default_factory=list)         # listed at the cached sha: not fetched
+    unchanged: list[str] = field(default_factory=list)         # known unchanged: not fetched
+    attempted: int = 0                                         # fetches tried (listings included)
+    failed: int = 0                                            # of those, failed by the source (not ANSWERS)
+    stale: list[tuple[str, str, str]] = field(default_factory=list)  # (entity, id, reason): last good data kept
+
+    def fetch_failed(self, key: str, reason: str, entity: str | None = None, entity_id: str | None = None) -> None:
+        """A fetch that did not succeed: a failure row, and unless the source answered about the
+        item (ANSWERS), a failed fetch of `entity` (which keeps its last good data)."""
+        self.failures.append((key, reason))
+        if not reason.startswith(ANSWERS):
+            self.failed += 1
+            if entity:
+                self.stale.append((entity, entity_id or key, reason))
 
 
 def _cached_sha(path: Path) -> str | None:
@@ -396,11 +434,17 @@ def _cached_sha(path: Path) -> str | None:
     return sha if isinstance(sha, str) else None
 
 
+def _cached_org_models(root: Path, org: str) -> list[str]:
+    """The models of `org` whose info the cache holds (what its last good listing showed)."""
+    return [f"{org}/{p.name[: -len('.json')]}" for p in sorted((root / "hub" / "models" / org).glob("*.json"))]
+
+
 def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root: Path,
                  today: date | None = None) -> tuple[list[str], FetchOutcome]:
     """List the orgs, fetch every model's info into `root`. Returns the requested ids (valid ones,
     in order) and what happened. A model whose fetch fails keeps its previously cached file, except
-    a repo that no longer exists or is not accessible, whose cached file is removed. A model an org
+    a repo that no longer exists or is not accessible, whose cached file is removed. An org whose
+    listing fails keeps the models the cache holds for it (each is still asked for). A model an org
     listing shows at the sha of its cached file is not fetched (`outcome.unchanged`) unless tonight
     is its refresh night (`HubResource.refresh_days`)."""
     outcome = FetchOutcome()
@@ -410,10 +454,12 @@ def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root:
         if repo_id_problem(org) or "/" in org:
             outcome.failures.append((f"org:{org}", f"invalid org id: {org!r}"))
             continue
+        outcome.attempted += 1
         try:
             listed.update(client.list_org(org))
         except Exception as exc:  # one org failing must not stop the run
-            outcome.failures.append((f"org:{org}", client.describe(exc)))
+            outcome.fetch_failed(f"org:{org}", client.describe(exc))
+            listed.update(dict.fromkeys(_cached_org_models(root, org)))
     days = max(client.settings.refresh_days, 1)
     requested: list[str] = []
     for repo_id in dict.fromkeys([*listed, *model_ids]):
@@ -427,15 +473,16 @@ def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root:
                 and stable_slot(repo_id, days) != today.toordinal() % days):
             outcome.unchanged.append(repo_id)
             continue
+        outcome.attempted += 1
         try:
             data = client.model_json(repo_id)
         except HfHubHTTPError as exc:
-            outcome.failures.append((repo_id, client.describe(exc)))
+            outcome.fetch_failed(repo_id, client.describe(exc), "model")
             if _status(exc) in GONE_STATUSES or isinstance(exc, (RepositoryNotFoundError, DisabledRepoError)):
                 path.unlink(missing_ok=True)  # deleted, made private or disabled: stop loading the old copy
             continue
         except Exception as exc:
-            outcome.failures.append((repo_id, client.describe(exc)))
+            outcome.fetch_failed(repo_id, client.describe(exc), "model")
             continue
         if data["id"] != repo_id:
             outcome.renamed[repo_id] = data["id"]
@@ -448,31 +495,45 @@ def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root:
     return requested, outcome
 
 
+def card_refusal(body: bytes) -> str | None:
+    """Why a downloaded card must not be cached, or None: a card whose YAML front matter opens but
+    never closes is what a download cut short gives (its model-index would be lost)."""
+    text = body.decode("utf-8", errors="replace")
+    if text.lstrip().startswith("---") and not REGEX_YAML_BLOCK.search(text):
+        return "card refused: yaml front matter not closed (download cut short?)"
+    return None
+
+
 def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previous: dict[str, str | None],
-                root: Path) -> tuple[list[str], list[tuple[str, str]], int]:
+                root: Path) -> FetchOutcome:
     """Download README.md of each (model_id, sha) whose sha differs from `previous` (the sha its
-    card was last loaded at) or whose cached card is missing. Returns (downloaded-or-checked ids,
-    failures, skipped count)."""
-    checked: list[str] = []
-    failures: list[tuple[str, str]] = []
-    skipped = 0
+    card was last loaded at) or whose cached card is missing; the others are `unchanged`. A card
+    whose download fails, or that `card_refusal` refuses, is not cached: the previous copy stays
+    (`_put_back`) and the next run downloads it again."""
+    outcome = FetchOutcome()
     hf_cache = root / ".hf_cache"
     for model_id, sha in models:
         if repo_id_problem(model_id):
-            failures.append((model_id, f"invalid model id: {repo_id_problem(model_id)}"))
+            outcome.failures.append((model_id, f"invalid model id: {repo_id_problem(model_id)}"))
             continue
         card = cache_path(root, "cards", model_id, "/README.md")
         no_card = card.parent / NO_CARD_MARKER
         unchanged_card = previous.get(model_id) == sha and card.is_file()
         unchanged_absence = no_card.is_file() and no_card.read_text().strip() == sha
         if sha and (unchanged_card or unchanged_absence):
-            skipped += 1
+            outcome.unchanged.append(model_id)
             continue
         revision = sha if sha and COMMIT_SHA.fullmatch(sha) else "main"
+        kept = (card.read_bytes(), card.stat()) if card.is_file() else None
+        outcome.attempted += 1
         try:
             got = client.download_card(model_id, revision, card.parent, hf_cache)
+            refusal = card_refusal(got.read_bytes()) if got is not None else None
         except Exception as exc:
-            failures.append((f"{model_id}/README.md", client.describe(exc)))
+            refusal = client.describe(exc)
+        if refusal:
+            _put_back(card, kept)
+            outcome.fetch_failed(f"{model_id}/README.md", refusal, "card", model_id)
             continue
         if got is None:  # the repo has no README at this sha: remember, so an unchanged rerun asks nothing
             card.unlink(missing_ok=True)
@@ -480,23 +541,36 @@ def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previou
                 write_atomic(no_card, sha.encode())
         else:
             no_card.unlink(missing_ok=True)
-        checked.append(model_id)
-    return checked, failures, skipped
+        outcome.fetched.append(model_id)
+    return outcome
 
 
-def fetch_leaderboards(client: HubClient, dataset_ids: list[str], root: Path) -> list[tuple[str, str]]:
-    failures: list[tuple[str, str]] = []
+def _put_back(card: Path, kept: tuple[bytes, os.stat_result] | None) -> None:
+    """After a failed or refused download: the card as it was before (the library may have removed
+    it), and no download record of the library, so that the next run downloads it again."""
+    get_local_download_paths(card.parent, "README.md").metadata_path.unlink(missing_ok=True)
+    if kept is None:
+        card.unlink(missing_ok=True)
+    elif not card.is_file() or card.read_bytes() != kept[0]:
+        write_atomic(card, kept[0])
+        os.utime(card, ns=(kept[1].st_atime_ns, kept[1].st_mtime_ns))
+
+
+def fetch_leaderboards(client: HubClient, dataset_ids: list[str], root: Path) -> FetchOutcome:
+    """Each dataset's leaderboard into `root`; a leaderboard whose fetch fails keeps its cached file."""
+    outcome = FetchOutcome()
     for dataset_id in dataset_ids:
         problem = repo_id_problem(dataset_id)
         if problem or "/" not in dataset_id:
-            failures.append((dataset_id, f"invalid dataset id: {problem or 'no org'}"))
+            outcome.failures.append((dataset_id, f"invalid dataset id: {problem or 'no org'}"))
             continue
+        outcome.attempted += 1
         try:
             body = client.leaderboard_json(dataset_id)
         except Exception as exc:
-            failures.append((f"leaderboard:{dataset_id}", client.describe(exc)))
+            outcome.fetch_failed(f"leaderboard:{dataset_id}", client.describe(exc), "leaderboard", dataset_id)
             continue
         write_atomic(cache_path(root, "leaderboards", dataset_id),
                      json.dumps(body, ensure_ascii=False, indent=1).encode())
-    return failures
-
+        outcome.fetched.append(dataset_id)
+    return outcome

@@ -254,3 +254,18 @@ CREATE TABLE IF NOT EXISTS raw.source_runs (
     requests BIGINT NOT NULL,       -- HTTP requests made (0 in snapshot mode)
     retries BIGINT NOT NULL
 );
+-- (working databases made before these columns existed)
+ALTER TABLE raw.source_runs ADD COLUMN IF NOT EXISTS fetches BIGINT DEFAULT 0;        -- live fetches attempted
+ALTER TABLE raw.source_runs ADD COLUMN IF NOT EXISTS fetch_failures BIGINT DEFAULT 0; -- of those, failed
+ALTER TABLE raw.source_runs ADD COLUMN IF NOT EXISTS outage VARCHAR; -- why the source failed wholesale, else NULL
+
+-- One row per fetched entity (model info, card, leaderboard, paper) whose last failed fetch is
+-- remembered: the entity keeps its last good data and entity_freshness marks it stale until a
+-- fetch succeeds again. Rows of entities no longer tracked are dropped.
+CREATE TABLE IF NOT EXISTS raw.entity_fetch_failures (
+    entity VARCHAR NOT NULL,        -- model | card | leaderboard | paper
+    entity_id VARCHAR NOT NULL,     -- the id asked for (requested model id, dataset id, arXiv id)
+    failed_at TIMESTAMP NOT NULL,
+    reason VARCHAR NOT NULL,
+    PRIMARY KEY (entity, entity_id)
+);
