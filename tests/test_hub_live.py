@@ -332,7 +332,13 @@ def test_org_listing_pages(tmp_path, shared_hub):
 
 
 def test_oversized_response_is_refused(env):
-    env.run(max_response_bytes=4000)
+    # most model info bodies are over 4,000 bytes: the Hub counts as failed wholesale, so the run
+    # goes on only when publishing anyway
+    env.warehouse = WarehouseResource(path=env.warehouse.path, state_dir=env.warehouse.state_dir, publish_anyway=True)
+    result = env.run(max_response_bytes=4000)
+    answered = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                and e.event_specific_data.check_name == "source_answered" and e.event_specific_data.asset_key.path == ["hub_models"]]
+    assert [(a.passed, a.severity) for a in answered] == [(False, dg.AssetCheckSeverity.WARN)]
     failures = env.failures()
     assert failures[ZEPHYR].startswith("response too large: more than 4000 bytes")
     assert ZEPHYR not in {m for (m,) in env.query("SELECT model_id FROM raw.hub_models")}
