@@ -1,4 +1,5 @@
-"""`sotaboard`: run the nightly job headless, or print a model's page from the published warehouse.
+"""`sotaboard`: run the nightly job headless, print a model's page from the published warehouse, or
+open the Dagster UI.
 
 Every flag has an environment variable (pipelines/settings.py lists them); a flag wins.
 """
@@ -9,15 +10,26 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 
+from assets.checks import CHECKS
 from pipelines.settings import SOURCES, Settings
 
 STEP_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+PROJECT = Path(__file__).resolve().parent.parent
+INSTANCE_CONFIG = Path(__file__).resolve().parent / "dagster.yaml"
+# A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
+# check names already start with their table, so the progress lines show the check name alone.
+CHECK_STEPS = {f"{check.asset}_{check.name}": check.name for check in CHECKS}
+# Dagster 1.13 marks `dagster dev` superseded by `dg dev`, which needs the dagster-dg-cli package
+# (not released for this Dagster version) and a dg project layout; `dagster dev` is still the
+# command that serves a workspace.yaml, so its supersession notice is silenced by its message.
+DEV_SUPERSESSION_FILTER = "ignore:Function `dev_command` is superseded:Warning"
 
 
 def _apply_flags(args: argparse.Namespace) -> None:
@@ -29,11 +41,18 @@ def _apply_flags(args: argparse.Namespace) -> None:
             os.environ[variable] = str(Path(value).absolute()) if flag != "source" else value
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute())))
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+
+
+def _step_name(step_key: str) -> str:
+    return f"check {CHECK_STEPS[step_key]}" if step_key in CHECK_STEPS else step_key
 
 
 @dg.logger(description="One line per step and check, for the terminal.")
 def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     started = time.monotonic()
+    check_outcomes: dict[str, str] = {}  # step key -> "failed" or "warning", for checks that did not pass
 
     class Progress(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
@@ -44,20 +63,28 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
                 return
             kind = event.event_type_value
             clock = f"{time.monotonic() - started:6.1f}s"
-            if kind in STEP_EVENTS:
-                print(f"{clock} {kind.removeprefix('STEP_').lower():8} {event.step_key}", flush=True)
+            if kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                blocking = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+                check_outcomes[event.step_key] = "failed" if blocking else "warning"
+            elif kind in STEP_EVENTS:
+                # a check step that ran to the end but found violations is shown as the check's outcome
+                outcome = kind.removeprefix("STEP_").lower()
+                if kind == "STEP_SUCCESS":
+                    outcome = check_outcomes.get(event.step_key, outcome)
+                print(f"{clock} {outcome:8} {_step_name(event.step_key)}", flush=True)
                 if kind == "STEP_FAILURE" and event.event_specific_data.error:
-                    error = event.event_specific_data.error
-                    while error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
-                        error = error.cause
-                    print(f"         {error.cls_name}: {error.message.strip().splitlines()[0][:300]}", flush=True)
-            elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-                data = event.event_specific_data
-                print(f"{clock} check failed: {data.asset_key.to_user_string()}.{data.check_name}", flush=True)
+                    print(f"         {_error_line(event.event_specific_data.error)}", flush=True)
 
     log = logging.Logger("sotaboard.progress", level=logging.DEBUG)  # step events are logged at DEBUG
     log.addHandler(Progress())
     return log
+
+
+def _error_line(error) -> str:
+    """The first line of the error a step raised, under Dagster's wrapping."""
+    while error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip().splitlines()[0][:300]}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,32 +100,40 @@ def run(args: argparse.Namespace) -> int:
         raise_on_error=False,
         run_config={"loggers": {"progress": {}}},
     )
-    failed_checks = [
-        f"{e.event_specific_data.asset_key.to_user_string()}.{e.event_specific_data.check_name}"
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
-    ]
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [c.check_name for c in evaluations
+                     if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    warned_checks = [c.check_name for c in evaluations
+                     if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     published_now = any(
         e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("published_warehouse")
         for e in result.all_events
     )
     published = settings.warehouse_path
-    if published.exists():
+    if published_now:
         _print_summary(published)
     lacking = sorted({part for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
                       for part in getattr(e.materialization.metadata.get("snapshot_lacks"), "value", None) or []})
     if lacking:
         print(f"snapshot lacks: {', '.join(lacking)}")
+    if warned_checks:
+        print(f"checks warned (not blocking): {', '.join(warned_checks)}")
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
-    if failed_steps:
-        print(f"sotaboard run failed: step(s) {', '.join(failed_steps)} failed; "
-              f"the published warehouse was left as it was", file=sys.stderr)
+    kept = (f"the published warehouse {published} was left as it was" if published.exists()
+            else f"no warehouse is published at {published} yet")
+    if failures:
+        for failure in failures:
+            error = failure.event_specific_data.error
+            print(f"step {_step_name(failure.step_key)} failed" + (f": {_error_line(error)}" if error else ""),
+                  file=sys.stderr)
+        print(f"sotaboard run failed: step(s) {', '.join(_step_name(f.step_key) for f in failures)} failed, "
+              f"so nothing was published; {kept}", file=sys.stderr)
         return 1
     if not published_now:
-        print("sotaboard run failed: a blocking check failed, so nothing was published; "
-              "the published warehouse was left as it was", file=sys.stderr)
+        print(f"sotaboard run failed: blocking check(s) {', '.join(failed_checks) or '(none)'} failed, so nothing "
+              f"was published; {kept}", file=sys.stderr)
         return 2
     print(f"published {published}")
     return 0
@@ -135,27 +170,65 @@ def model(args: argparse.Namespace) -> int:
 
 def dev(args: argparse.Namespace) -> int:
     _apply_flags(args)
-    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
-    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), *args.dagster_args])
+    # the Dagster of sotaboard's own environment, whether or not that environment's bin is on PATH
+    command = [sys.executable, "-W", DEV_SUPERSESSION_FILTER, "-m", "dagster", "dev",
+               "-w", str(PROJECT / "workspace.yaml"), *args.dagster_args]
+    os.execv(sys.executable, command)
+
+
+SETTING_FLAGS = {
+    "warehouse": ("FILE", "published DuckDB file; environment SOTABOARD_WAREHOUSE; default "
+                          "warehouse/sotaboard.duckdb, relative to the working directory"),
+    "source": (None, "where the sources are read: `snapshot` (files only) or `live` (the Hub and arXiv, "
+                     "recorded into the state directory); environment SOTABOARD_SOURCE; default snapshot"),
+    "snapshot": ("DIR", "snapshot directory; environment SOTABOARD_SNAPSHOT; default the bundled snapshot, "
+                        "pipelines/snapshot/"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sotaboard", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="sotaboard",
+        description="Run the nightly job headless, print a model's page from the published warehouse, or "
+                    "open the Dagster UI. Every flag has an environment variable; a flag wins.",
+        epilog="Run history lives in DAGSTER_HOME (default .dagster_home/ in the working directory).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,model,dev}")
 
-    def with_settings(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--warehouse", help="published DuckDB file (SOTABOARD_WAREHOUSE)")
-        sub.add_argument("--source", choices=SOURCES, help="snapshot or live (SOTABOARD_SOURCE)")
-        sub.add_argument("--snapshot", help="snapshot directory (SOTABOARD_SNAPSHOT)")
-        return sub
+    def add_setting(sub: argparse.ArgumentParser, flag: str, ignored: bool = False) -> None:
+        metavar, text = SETTING_FLAGS[flag]
+        sub.add_argument(f"--{flag}", metavar=metavar, choices=SOURCES if flag == "source" else None,
+                         help=argparse.SUPPRESS if ignored else text)
 
-    with_settings(commands.add_parser("run", help="run the nightly job now")).set_defaults(func=run)
-    page = with_settings(commands.add_parser("model", help="print a model's page"))
-    page.add_argument("model_id")
-    page.add_argument("--json", action="store_true", help="emit the page as JSON")
+    runner = commands.add_parser(
+        "run", help="run the nightly job now, headless",
+        description="Run the nightly job (every asset and check) in this process on the snapshot or the "
+                    "live sources, print one line per step and check, then a summary; publish the "
+                    "warehouse when no blocking check failed. Exit status: 0 published, 1 a step failed, "
+                    "2 a blocking check failed (the last published warehouse is then left untouched).")
+    for flag in SETTING_FLAGS:
+        add_setting(runner, flag)
+    runner.set_defaults(func=run)
+
+    page = commands.add_parser(
+        "model", help="print a model's page from the published warehouse",
+        description="Print a model's page (card, benchmarks with rank, strengths by area, papers, "
+                    "related models, sources and freshness) from the published warehouse.")
+    page.add_argument("model_id", help="Hugging Face repo id or any alias of the model (xlm-roberta-large)")
+    page.add_argument("--json", action="store_true", help="emit the page as JSON instead of text")
+    add_setting(page, "warehouse")
+    # accepted for compatibility with older scripts, and ignored: a page is read from the published file only
+    add_setting(page, "source", ignored=True)
+    add_setting(page, "snapshot", ignored=True)
     page.set_defaults(func=model)
-    ui = with_settings(commands.add_parser("dev", help="open the Dagster UI on this code location"))
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER)
+
+    ui = commands.add_parser(
+        "dev", help="open the Dagster UI (dagster dev) on this code location",
+        description="Run `dagster dev -w workspace.yaml` from sotaboard's own environment, with the same "
+                    "settings as `run`: the UI, the schedule and the sensors.")
+    for flag in SETTING_FLAGS:
+        add_setting(ui, flag)
+    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="...",
+                    help="further arguments for dagster dev (`-p 3001`, `-h 0.0.0.0`)")
     ui.set_defaults(func=dev)
     args = parser.parse_args(argv)
     try:
