@@ -20,9 +20,9 @@ def content(warehouse) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("asset_name", ["benchmark_table_rows", "results", "leaderboard", "quarantine"])
-def test_rematerialising_one_asset_changes_nothing(tmp_path, shared, asset_name):
+def test_rematerialising_one_asset_changes_nothing(tmp_path, real_data, asset_name):
     (tmp_path / "snap" / "tables").mkdir(parents=True)
-    (tmp_path / "snap" / "tables" / "snli.json").write_bytes((shared / "data" / "pwc" / "snli.json").read_bytes())
+    (tmp_path / "snap" / "tables" / "snli.json").write_bytes((real_data / "pwc" / "snli.json").read_bytes())
     write_curated(tmp_path / "snap", [{"model_name": "A", "benchmark": "SNLI", "metric": "% Test Accuracy",
                                        "value": "-"}])
     result, warehouse = build(tmp_path / "snap", tmp_path / "state")
