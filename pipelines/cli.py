@@ -221,16 +221,23 @@ def main(argv: list[str] | None = None) -> int:
     add_setting(page, "snapshot", ignored=True)
     page.set_defaults(func=model)
 
+    # no -h here: dagster dev's own -h is its host
     ui = commands.add_parser(
-        "dev", help="open the Dagster UI (dagster dev) on this code location",
+        "dev", help="open the Dagster UI (dagster dev) on this code location", add_help=False,
+        usage="sotaboard dev [--help] [--warehouse FILE] [--source {snapshot,live}] [--snapshot DIR] "
+              "[dagster dev options]",
         description="Run `dagster dev -w workspace.yaml` from sotaboard's own environment, with the same "
-                    "settings as `run`: the UI, the schedule and the sensors.")
+                    "settings as `run`: the UI, the nightly schedule and the freshness sensor.",
+        epilog="Every other argument goes to dagster dev: `-p 3001` (port, default 3000), "
+               "`-h 0.0.0.0` (host, default 127.0.0.1).")
+    ui.add_argument("--help", action="help", help="show this help message and exit")
     for flag in SETTING_FLAGS:
         add_setting(ui, flag)
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER, metavar="...",
-                    help="further arguments for dagster dev (`-p 3001`, `-h 0.0.0.0`)")
     ui.set_defaults(func=dev)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "dev":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.dagster_args = unknown
     try:
         return args.func(args)
     except ValueError as exc:

@@ -53,7 +53,7 @@ def test_dev_runs_without_the_venv_on_path_and_serves_the_code_location(tmp_path
                                start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240                # a loaded 2-core machine needs a minute or more
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/server_info", timeout=2) as response:
@@ -62,19 +62,20 @@ def test_dev_runs_without_the_venv_on_path_and_serves_the_code_location(tmp_path
             except OSError:
                 pass
             assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "sotaboard dev did not answer within 120 s"
+            assert time.monotonic() < deadline, "sotaboard dev did not answer within 240 s"
             time.sleep(0.5)
         request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": DEV_QUERY}).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             (repo,) = json.load(response)["data"]["repositoriesOrError"]["nodes"]
     finally:
-        os.killpg(process.pid, signal.SIGINT)           # Ctrl-C, as in a terminal: dagster dev stops its children
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)       # Ctrl-C, as in a terminal: dagster dev stops its children
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
     output = process.stdout.read().decode()
     assert "nightly" in {job["name"] for job in repo["jobs"]}
     assets = {"/".join(node["assetKey"]["path"]) for node in repo["assetNodes"]}
