@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -20,7 +21,9 @@ import dagster as dg
 from assets.checks import CHECKS
 from pipelines.settings import SOURCES, Settings
 
-STEP_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+STEP_EVENTS = {"STEP_START": "start", "STEP_SUCCESS": "success", "STEP_FAILURE": "failed", "STEP_SKIPPED": "skipped"}
+# how Dagster's in-process executor says it skips a step whose upstream failed (a warning, not an event)
+SKIPPED_STEP = re.compile(r"Dependencies for step (\S+) .*Not executing")
 PROJECT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = Path(__file__).resolve().parent / "dagster.yaml"
 # A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
@@ -57,18 +60,20 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     class Progress(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             event = getattr(record, "dagster_meta", {}).get("dagster_event")
+            clock = f"{time.monotonic() - started:6.1f}s"
             if event is None:
-                if record.levelno >= logging.WARNING:
+                if skipped := SKIPPED_STEP.search(record.getMessage()):
+                    print(f"{clock} {'skipped':8} {_step_name(skipped.group(1))}", flush=True)
+                elif record.levelno >= logging.WARNING:
                     print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
                 return
             kind = event.event_type_value
-            clock = f"{time.monotonic() - started:6.1f}s"
             if kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
                 blocking = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
                 check_outcomes[event.step_key] = "failed" if blocking else "warning"
             elif kind in STEP_EVENTS:
                 # a check step that ran to the end but found violations is shown as the check's outcome
-                outcome = kind.removeprefix("STEP_").lower()
+                outcome = STEP_EVENTS[kind]
                 if kind == "STEP_SUCCESS":
                     outcome = check_outcomes.get(event.step_key, outcome)
                 print(f"{clock} {outcome:8} {_step_name(event.step_key)}", flush=True)
