@@ -11,8 +11,9 @@ in several feeds (then the newest `updated`, then the newest feed). Only feeds t
 changed since the last run are parsed: `raw.arxiv_feed_files` and `raw.arxiv_feed_entries` keep
 what each feed held. Error feeds and bodies that are not Atom are quarantined. A referenced id
 that a feed asked for (the feed's own query link, or our fetch state) but that came back without
-an entry is recorded in `raw.arxiv_missing`; a referenced id that no feed covers is quarantined as
-"not fetched".
+an entry is recorded in `raw.arxiv_missing`, and so is a referenced id that no feed covers, with the
+reason "not fetched" (a snapshot holds the papers it chose to record, not every paper its tables cite;
+`papers.status` tells the two apart). Neither is bad input, so neither is quarantined.
 
 Live mode first fills the fetch cache (`<cache>/arxiv/<UTC time>_<hash of ids>_<page>.xml`,
 byte-exact bodies) and keeps `<cache>/arxiv/_fetch_state.json` (when each id was last asked, which
@@ -413,6 +414,8 @@ def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int
 # --- the asset ---------------------------------------------------------------------------------
 
 
+# the reason of a referenced id that no feed covers; papers.sql gives these the status 'not_fetched'
+NOT_FETCHED = "not fetched: no arXiv feed covers this id"
 PAPER_COLUMNS = ["arxiv_id", "version", "title", "authors", "summary", "published", "updated", "primary_category",
                  "categories", "doi", "journal_ref", "comment", "links", "withdrawn", "fetched_at"]
 
@@ -425,7 +428,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
 
     `raw.arxiv_papers`: one row per paper, key `arxiv_id` without version (`1911.02116`,
     `hep-th/9901001`), latest version kept with its number. `raw.arxiv_missing`: one row per
-    referenced id arXiv did not return, key `arxiv_id`. In live mode only new ids, claimed newer
+    referenced id arXiv did not return or no feed covers (reason `not fetched: ...`), key `arxiv_id`. In live mode only new ids, claimed newer
     versions and the rolling window of known papers are asked for (see the module docstring)."""
     log = IngestLog("arxiv", snapshot.source, lacks=snapshot.lacking("arxiv"))
     now = utc_now()
@@ -462,7 +465,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
             missing_rows.append((arxiv_id, "asked, arXiv returned no entry", asked[arxiv_id]))
         else:
             unfetched += 1
-            log.fail(f"paper|{arxiv_id}", "not fetched: no arXiv feed covers this id", failure_payload(id=arxiv_id))
+            missing_rows.append((arxiv_id, NOT_FETCHED, None))  # never asked: no time
 
     missing = pd.DataFrame(missing_rows, columns=["arxiv_id", "reason", "seen_at"])
     with warehouse.connect() as con:
@@ -481,7 +484,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
         metadata={
             **log.metadata(),
             "papers": dg.MetadataValue.int(log.records),
-            "missing": dg.MetadataValue.int(len(missing)),
+            "missing": dg.MetadataValue.int(len(missing) - unfetched),
             "withdrawn": dg.MetadataValue.int(withdrawn),
             "referenced_ids": dg.MetadataValue.int(len(refs.versions)),
             "references_by_source": dg.MetadataValue.json(dict(refs.by_source)),

@@ -1,4 +1,5 @@
-"""`sotaboard`: run the nightly job headless; print a model's page or render the static site of the warehouse.
+"""`sotaboard`: run the nightly job headless, print a model's page or render the static site from the
+published warehouse, or open the Dagster UI.
 
 Every flag has an environment variable (pipelines/settings.py lists them); a flag wins.
 """
@@ -9,15 +10,29 @@ import argparse
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
 
+from assets.checks import CHECKS
 from pipelines.settings import SOURCES, Settings
 
-STEP_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+STEP_EVENTS = {"STEP_START": "start", "STEP_SUCCESS": "success", "STEP_FAILURE": "failed", "STEP_SKIPPED": "skipped"}
+# how Dagster's in-process executor says it skips a step whose upstream failed (a warning, not an event)
+SKIPPED_STEP = re.compile(r"Dependencies for step (\S+) .*Not executing")
+PROJECT = Path(__file__).resolve().parent.parent
+INSTANCE_CONFIG = Path(__file__).resolve().parent / "dagster.yaml"
+# A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
+# check names already start with their table, so the progress lines show the check name alone.
+CHECK_STEPS = {f"{check.asset}_{check.name}": check.name for check in CHECKS}
+# Dagster 1.13 marks `dagster dev` superseded by `dg dev`, which needs the dagster-dg-cli package
+# (not released for this Dagster version) and a dg project layout; `dagster dev` is still the
+# command that serves a workspace.yaml, so its supersession notice is silenced by its message.
+DEV_SUPERSESSION_FILTER = "ignore:Function `dev_command` is superseded:Warning"
 
 
 def _apply_flags(args: argparse.Namespace) -> None:
@@ -31,36 +46,52 @@ def _apply_flags(args: argparse.Namespace) -> None:
         os.environ["SOTABOARD_PUBLISH_ANYWAY"] = "1"
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute())))
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+
+
+def _step_name(step_key: str) -> str:
+    return f"check {CHECK_STEPS[step_key]}" if step_key in CHECK_STEPS else step_key
 
 
 @dg.logger(description="One line per step and check, for the terminal.")
 def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     started = time.monotonic()
+    check_outcomes: dict[str, str] = {}  # step key -> "failed" or "warning", for checks that did not pass
 
     class Progress(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             event = getattr(record, "dagster_meta", {}).get("dagster_event")
+            clock = f"{time.monotonic() - started:6.1f}s"
             if event is None:
-                # a step left out because an upstream step failed: that failure is printed already
-                if record.levelno >= logging.WARNING and not record.getMessage().endswith("Not executing."):
+                if skipped := SKIPPED_STEP.search(record.getMessage()):
+                    print(f"{clock} {'skipped':8} {_step_name(skipped.group(1))}", flush=True)
+                elif record.levelno >= logging.WARNING:
                     print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
                 return
             kind = event.event_type_value
-            clock = f"{time.monotonic() - started:6.1f}s"
-            if kind in STEP_EVENTS:
-                print(f"{clock} {kind.removeprefix('STEP_').lower():8} {event.step_key}", flush=True)
+            if kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                blocking = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
+                check_outcomes[event.step_key] = "failed" if blocking else "warning"
+            elif kind in STEP_EVENTS:
+                # a check step that ran to the end but found violations is shown as the check's outcome
+                outcome = STEP_EVENTS[kind]
+                if kind == "STEP_SUCCESS":
+                    outcome = check_outcomes.get(event.step_key, outcome)
+                print(f"{clock} {outcome:8} {_step_name(event.step_key)}", flush=True)
                 if kind == "STEP_FAILURE" and event.event_specific_data.error:
-                    error = event.event_specific_data.error
-                    while error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
-                        error = error.cause
-                    print(f"         {error.cls_name}: {error.message.strip().splitlines()[0][:300]}", flush=True)
-            elif kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
-                data = event.event_specific_data
-                print(f"{clock} check failed: {data.asset_key.to_user_string()}.{data.check_name}", flush=True)
+                    print(f"         {_error_line(event.event_specific_data.error)}", flush=True)
 
     log = logging.Logger("sotaboard.progress", level=logging.DEBUG)  # step events are logged at DEBUG
     log.addHandler(Progress())
     return log
+
+
+def _error_line(error) -> str:
+    """The first line of the error a step raised, under Dagster's wrapping."""
+    while error.cause and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip().splitlines()[0][:300]}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,42 +114,51 @@ def run(args: argparse.Namespace) -> int:
     except RunInProgress as busy:
         print(f"sotaboard run refused: {busy}", file=sys.stderr)
         return 3
-    failed_checks = [
-        f"{e.event_specific_data.asset_key.to_user_string()}.{e.event_specific_data.check_name}"
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
-    ]
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [c.check_name for c in evaluations
+                     if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    warned_checks = [c.check_name for c in evaluations
+                     if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     published_now = any(
         e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("published_warehouse")
         for e in result.all_events
     )
     published = settings.warehouse_path
-    if published.exists():
+    if published_now:
         _print_summary(published)
     lacking = sorted({part for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
                       for part in getattr(e.materialization.metadata.get("snapshot_lacks"), "value", None) or []})
     if lacking:
         print(f"snapshot lacks: {', '.join(lacking)}")
     outages = _print_fetches(result)
+    if warned_checks:
+        print(f"checks warned (not blocking): {', '.join(warned_checks)}")
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
+    kept = (f"the published warehouse {published} was left as it was" if published.exists()
+            else f"no warehouse is published at {published} yet")
     if not published_now and outages and not settings.publish_anyway:
         by_reason: dict[str, list[str]] = {}
         for source, outage in sorted(outages.items()):
             by_reason.setdefault(outage, []).append(source)
         down = "; ".join(f"{', '.join(sources)}: {outage}" for outage, sources in by_reason.items())
-        print(f"sotaboard run failed: {down}; nothing was published, "
-              f"the published warehouse was left as it was (--publish-anyway publishes the last known data, "
-              f"marked stale)", file=sys.stderr)
+        print(f"sotaboard run failed: {down}; nothing was published, {kept} (--publish-anyway publishes the "
+              f"last known data, marked stale)", file=sys.stderr)
         return 3
-    if failed_steps:
-        outcome = "the warehouse was published" if published_now else "the published warehouse was left as it was"
-        print(f"sotaboard run failed: step(s) {', '.join(failed_steps)} failed; {outcome}", file=sys.stderr)
+    if failures:
+        for failure in failures:
+            error = failure.event_specific_data.error
+            print(f"step {_step_name(failure.step_key)} failed" + (f": {_error_line(error)}" if error else ""),
+                  file=sys.stderr)
+        outcome = (f"the warehouse {published} was published before it" if published_now
+                   else f"so nothing was published; {kept}")
+        print(f"sotaboard run failed: step(s) {', '.join(_step_name(f.step_key) for f in failures)} failed, "
+              f"{outcome}", file=sys.stderr)
         return 1
     if not published_now:
-        print("sotaboard run failed: a blocking check failed, so nothing was published; "
-              "the published warehouse was left as it was", file=sys.stderr)
+        print(f"sotaboard run failed: blocking check(s) {', '.join(failed_checks) or '(none)'} failed, so nothing "
+              f"was published; {kept}", file=sys.stderr)
         return 2
     if outages:
         print(f"published anyway: {', '.join(outages)} failed wholesale; their last known data is published, "
@@ -212,35 +252,89 @@ def site(args: argparse.Namespace) -> int:
 
 def dev(args: argparse.Namespace) -> int:
     _apply_flags(args)
-    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
-    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), *args.dagster_args])
+    # the Dagster of sotaboard's own environment, whether or not that environment's bin is on PATH
+    command = [sys.executable, "-W", DEV_SUPERSESSION_FILTER, "-m", "dagster", "dev",
+               "-w", str(PROJECT / "workspace.yaml"), *args.dagster_args]
+    os.execv(sys.executable, command)
+
+
+SETTING_FLAGS = {
+    "warehouse": ("FILE", "published DuckDB file; environment SOTABOARD_WAREHOUSE; default "
+                          "warehouse/sotaboard.duckdb, relative to the working directory"),
+    "source": (None, "where the sources are read: `snapshot` (files only) or `live` (the Hub and arXiv, "
+                     "recorded into the state directory); environment SOTABOARD_SOURCE; default snapshot"),
+    "snapshot": ("DIR", "snapshot directory; environment SOTABOARD_SNAPSHOT; default the bundled snapshot, "
+                        "pipelines/snapshot/"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sotaboard", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="sotaboard",
+        description="Run the nightly job headless, print a model's page or render the static site from the "
+                    "published warehouse, or open the Dagster UI. Every flag has an environment variable; a flag wins.",
+        epilog="Run history lives in DAGSTER_HOME (default .dagster_home/ in the working directory).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{run,model,site,dev}")
 
-    def with_settings(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--warehouse", help="published DuckDB file (SOTABOARD_WAREHOUSE)")
-        sub.add_argument("--source", choices=SOURCES, help="snapshot or live (SOTABOARD_SOURCE)")
-        sub.add_argument("--snapshot", help="snapshot directory (SOTABOARD_SNAPSHOT)")
-        return sub
+    def add_setting(sub: argparse.ArgumentParser, flag: str, ignored: bool = False) -> None:
+        metavar, text = SETTING_FLAGS[flag]
+        sub.add_argument(f"--{flag}", metavar=metavar, choices=SOURCES if flag == "source" else None,
+                         help=argparse.SUPPRESS if ignored else text)
 
-    nightly = with_settings(commands.add_parser("run", help="run the nightly job now"))
-    nightly.add_argument("--publish-anyway", action="store_true",
-                         help="publish although a source failed wholesale (SOTABOARD_PUBLISH_ANYWAY)")
-    nightly.set_defaults(func=run)
-    page = with_settings(commands.add_parser("model", help="print a model's page"))
-    page.add_argument("model_id")
-    page.add_argument("--json", action="store_true", help="emit the page as JSON")
+    runner = commands.add_parser(
+        "run", help="run the nightly job now, headless",
+        description="Run the nightly job (every asset and check) in this process on the snapshot or the "
+                    "live sources, print one line per step and check, then a summary; publish the "
+                    "warehouse when no blocking check failed. Exit status: 0 published, 1 a step failed, "
+                    "2 a blocking check failed, 3 a source failed wholesale or another run holds the state "
+                    "directory (the last published warehouse is then left untouched).")
+    for flag in SETTING_FLAGS:
+        add_setting(runner, flag)
+    runner.add_argument("--publish-anyway", action="store_true",
+                        help="publish the last known data, marked stale, although a source failed wholesale "
+                             "(a host that never answered, or most of its fetches failing); environment "
+                             "SOTABOARD_PUBLISH_ANYWAY=1; default off: such a run exits 3 and publishes nothing")
+    runner.set_defaults(func=run)
+
+    page = commands.add_parser(
+        "model", help="print a model's page from the published warehouse",
+        description="Print a model's page (card, benchmarks with rank, strengths by area, papers, "
+                    "related models, sources and freshness) from the published warehouse.")
+    page.add_argument("model_id", help="Hugging Face repo id or any alias of the model (xlm-roberta-large)")
+    page.add_argument("--json", action="store_true", help="emit the page as JSON instead of text")
+    add_setting(page, "warehouse")
+    # accepted for compatibility with older scripts, and ignored: a page is read from the published file only
+    add_setting(page, "source", ignored=True)
+    add_setting(page, "snapshot", ignored=True)
     page.set_defaults(func=model)
-    static = with_settings(commands.add_parser("site", help="render the static site of the published warehouse"))
-    static.add_argument("--out", help="output directory (SOTABOARD_SITE_DIR)")
+
+    static = commands.add_parser(
+        "site", help="render the static HTML site of the published warehouse",
+        description="Render a static site (model, leaderboard, benchmark and area pages and a searchable "
+                    "index) from the published warehouse into a folder; only pages whose content changed "
+                    "are written again.")
+    static.add_argument("--out", metavar="DIR",
+                        help="output folder; environment SOTABOARD_SITE_DIR; no default: one of the two is needed")
+    add_setting(static, "warehouse")
     static.set_defaults(func=site)
-    ui = with_settings(commands.add_parser("dev", help="open the Dagster UI on this code location"))
-    ui.add_argument("dagster_args", nargs=argparse.REMAINDER)
+
+    # no -h here: dagster dev's own -h is its host
+    ui = commands.add_parser(
+        "dev", help="open the Dagster UI (dagster dev) on this code location", add_help=False,
+        usage="sotaboard dev [--help] [--warehouse FILE] [--source {snapshot,live}] [--snapshot DIR] "
+              "[dagster dev options]",
+        description="Run `dagster dev -w workspace.yaml` from sotaboard's own environment, with the same "
+                    "settings as `run`: the UI, the nightly schedule and the freshness sensor.",
+        epilog="Every other argument goes to dagster dev: `-p 3001` (port, default 3000), "
+               "`-h 0.0.0.0` (host, default 127.0.0.1).")
+    ui.add_argument("--help", action="help", help="show this help message and exit")
+    for flag in SETTING_FLAGS:
+        add_setting(ui, flag)
     ui.set_defaults(func=dev)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "dev":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.dagster_args = unknown
     try:
         return args.func(args)
     except ValueError as exc:

@@ -33,7 +33,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         warnings.simplefilter("ignore", dg.SupersessionWarning)
         freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS,
                                                                  lower_bound_delta=FRESHNESS_WINDOW)
-        freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)
+        # running by default, like the schedule: the freshness checks are only evaluated by this sensor
+        freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks,
+                                                                default_status=dg.DefaultSensorStatus.RUNNING)
     nightly = dg.define_asset_job(
         "nightly",
         selection=dg.AssetSelection.all() - dg.AssetSelection.checks(*freshness_checks),

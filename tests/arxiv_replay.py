@@ -1,6 +1,6 @@
 """Replay of the arXiv query API on a `ReplayServer`: GET /api/query?id_list=...&max_results=...
 
-Answers like the real API (shapes taken from the byte-exact recordings in shared/data/arxiv/):
+Answers like the real API (shapes taken from the byte-exact recordings in tests/data/shared/arxiv/):
 a 200 Atom feed holding the entries of the requested ids that the corpus knows, in request order,
 unknown ids simply absent (an empty feed when none is known); a bare id gets the latest version, a
 versioned id that version; an id of malformed format makes the whole request a 400 with arXiv's
@@ -18,7 +18,7 @@ from pathlib import Path
 from replay import ReplayServer, Request, Response
 
 FIXTURES = Path(__file__).parent / "data" / "arxiv"
-RECORDED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "arxiv"
+RECORDED = Path(__file__).parent / "data" / "shared" / "arxiv"
 
 _ENTRY = re.compile(rb"  <entry>\n.*?</entry>\n", re.DOTALL)
 _ENTRY_ID = re.compile(rb"<id>https?://arxiv\.org/abs/(.+?)</id>")
@@ -73,7 +73,7 @@ def entries_of(paths: Iterable[Path]) -> list[bytes]:
 
 
 def recorded_entries() -> list[bytes]:
-    """Entries of the real recordings (shared/data/arxiv) and of the fixtures (tests/data/arxiv)."""
+    """Entries of the real recordings (tests/data/shared/arxiv) and of the fixtures (tests/data/arxiv)."""
     return entries_of(sorted(RECORDED.glob("*.xml"))) + entries_of(sorted(FIXTURES.glob("*.xml")))
 
 

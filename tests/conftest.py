@@ -13,6 +13,10 @@ import pytest
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Small real files copied from the shared collection (tests/data/README.md says which and whence),
+# in the collection's own layout: every test that reads real data reads these.
+REAL_DATA = Path(__file__).resolve().parent / "data" / "shared"
+# The whole collection, when it is beside the project: more real cases for some tests, never needed.
 SHARED = PROJECT.parent / "shared"
 SOTABOARD = Path(sys.executable).parent / "sotaboard"
 
@@ -58,8 +62,16 @@ def bundled_snapshot() -> Path:
     return BUNDLED_SNAPSHOT
 
 
+def real_files(folder: str, pattern: str) -> list[Path]:
+    """The files of tests/data/shared/<folder> matching `pattern`, plus those of ../shared/data/<folder>
+    when the collection is beside the project (a name in both is the same file: the copy is kept)."""
+    found = {path.name: path for path in (REAL_DATA / folder).glob(pattern)}
+    for path in (SHARED / "data" / folder).glob(pattern):
+        found.setdefault(path.name, path)
+    return [found[name] for name in sorted(found)]
+
+
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip("../shared is not beside the project")
-    return SHARED
+def real_data() -> Path:
+    """tests/data/shared: real Papers with Code tables, Hub cards and API bodies, arXiv feeds."""
+    return REAL_DATA

@@ -141,19 +141,19 @@ def hub_routes(server: ReplayServer, snapshot_root: Path, *, renames: dict[str, 
 
 
 def card_file_name(repo_id: str) -> str:
-    """Name of a card in shared/data/hub/cards: the first '_' separates org and name."""
+    """Name of a card in tests/data/shared/hub/cards: the first '_' separates org and name."""
     return repo_id.replace("/", "_", 1) + ".md"
 
 
-def build_snapshot(shared_hub: Path, target: Path, model_ids: list[str]) -> Path:
-    """A snapshot directory holding the given models' real API bodies and cards (when shared has them)."""
+def build_snapshot(real_hub: Path, target: Path, model_ids: list[str]) -> Path:
+    """A snapshot directory holding the given models' real API bodies and cards (when the real data has them)."""
     for repo_id in model_ids:
-        api = shared_hub / "api" / f"hfhub_cassette__{repo_id.replace('/', '__')}.json"
+        api = real_hub / "api" / f"hfhub_cassette__{repo_id.replace('/', '__')}.json"
         dest = target / "hub" / "models" / f"{repo_id}.json"
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(api.read_bytes())
         for folder in ("cards", "cards_without_results"):
-            card = shared_hub / folder / card_file_name(repo_id)
+            card = real_hub / folder / card_file_name(repo_id)
             if card.is_file():
                 out = target / "hub" / "cards" / repo_id / "README.md"
                 out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from arxiv_replay import FIXTURES, RECORDED, arxiv_routes, recorded_entries, syn
 from replay import Fault, ReplayServer
 
 import assets.arxiv as arxiv_assets
-from assets.arxiv import STATE_FILE, arxiv_papers
+from assets.arxiv import NOT_FETCHED, STATE_FILE, arxiv_papers
 from pipelines.clients.arxiv import ArxivResource, read_feed
 from pipelines.resources import SnapshotResource, WarehouseResource
 
@@ -32,7 +32,7 @@ def server():
 
 
 @pytest.fixture()
-def corpus(server, shared):
+def corpus(server, real_data):
     extra = [synthetic_entry(f"2001.{i:05d}v1") for i in range(1, 1001)]
     return arxiv_routes(server, recorded_entries() + extra, clock=lambda: NIGHT)
 
@@ -253,8 +253,8 @@ def test_failed_batch_is_quarantined_and_asked_again_next_run(tmp_path, server, 
     assert (meta["requests"].value, meta["retries"].value, meta["papers"].value) == (2, 1, 0)
     reasons = [r[0] for r in rows(res, "SELECT reason FROM raw.ingest_failures WHERE source = 'arxiv'")]
     assert any(r.startswith("fetch failed: gave up after 1 retries: HTTP 503") for r in reasons)
-    assert "not fetched: no arXiv feed covers this id" in reasons
-    assert rows(res, "SELECT count(*) FROM raw.arxiv_missing") == [(0,)]
+    assert "not fetched: no arXiv feed covers this id" not in reasons      # listed as not fetched instead
+    assert rows(res, "SELECT arxiv_id, reason, seen_at FROM raw.arxiv_missing") == [("1605.08386", NOT_FETCHED, None)]
     meta = run(res, NIGHT + timedelta(minutes=5), monkeypatch=monkeypatch)
     assert (meta["requests"].value, meta["papers"].value, meta["quarantined"].value) == (1, 1, 0)
 
@@ -292,7 +292,7 @@ def test_a_missed_night_is_caught_up(tmp_path, server, corpus, monkeypatch):
 # --- the asset, snapshot mode --------------------------------------------------------------------
 
 
-def test_snapshot_mode_parses_feeds_keeps_newest_version_and_quarantines_bad_feeds(tmp_path, shared, server):
+def test_snapshot_mode_parses_feeds_keeps_newest_version_and_quarantines_bad_feeds(tmp_path, real_data, server):
     snap = tmp_path / "snap" / "arxiv"
     snap.mkdir(parents=True)
     for name in ("id_0000.0000_s0_m100_8b51d9633a68.xml", "id_abc_s0_m100_b79c8dcf6bc3.xml",
@@ -316,8 +316,8 @@ def test_snapshot_mode_parses_feeds_keeps_newest_version_and_quarantines_bad_fee
     assert failures["arxiv/proxy.xml"].startswith("not an Atom feed")
     assert failures["arxiv/garbage.xml"].startswith("not XML")
     assert failures["hub|m"] == "unparsable arXiv reference"          # 0000.0001: month 00
-    assert failures["paper|1707.08567"] == "not fetched: no arXiv feed covers this id"
-    assert rows(res, "SELECT count(*) FROM raw.arxiv_missing") == [(0,)]
+    assert "paper|1707.08567" not in failures                     # the snapshot does not hold it: not bad input
+    assert rows(res, "SELECT arxiv_id, reason FROM raw.arxiv_missing") == [("1707.08567", NOT_FETCHED)]
     before = rows(res, "SELECT * FROM raw.arxiv_papers ORDER BY ALL")
     run(res)
     assert rows(res, "SELECT * FROM raw.arxiv_papers ORDER BY ALL") == before
@@ -359,8 +359,7 @@ def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
     rerun = run(res)
     assert (rerun["feeds_parsed"].value, rerun["feeds_read"].value) == (2, 4)
     assert rows(res, "SELECT version FROM raw.arxiv_papers WHERE arxiv_id = '1911.02116'") == []   # its feed went
-    assert ("paper|1911.02116", "not fetched: no arXiv feed covers this id", '{"id":"1911.02116"}') \
-        in arxiv_content(res)["failures"]
+    assert ("1911.02116", NOT_FETCHED, None) in arxiv_content(res)["raw.arxiv_missing"]
     assert rows(res, "SELECT withdrawn FROM raw.arxiv_papers WHERE arxiv_id = 'astro-ph/0601001'") == [(False,)]
     scratch = resources(tmp_path / "scratch", client(server), source="snapshot", snapshot_dir=tmp_path / "snap")
     seed(scratch, hub=refs)
@@ -368,7 +367,7 @@ def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
     assert arxiv_content(res) == arxiv_content(scratch)
 
 
-def test_snapshot_empty_feed_for_an_asked_id_records_it_missing(tmp_path, shared, server):
+def test_snapshot_empty_feed_for_an_asked_id_records_it_missing(tmp_path, real_data, server):
     snap = tmp_path / "snap" / "arxiv"
     snap.mkdir(parents=True)
     empty = (RECORDED / "id_0000.0000_s0_m100_8b51d9633a68.xml").read_text().replace("0000.0000", "2301.99999")

@@ -44,8 +44,8 @@ def test_deterministic_by_seed(tiny: Path, tmp_path: Path) -> None:
     assert _digest(tmp_path / "again") == _digest(tiny)
 
 
-def test_pwc_tables_have_the_evaluation_tables_shape(tiny: Path, shared: Path) -> None:
-    real = json.loads((shared / "data" / "pwc" / "squad.json").read_text())
+def test_pwc_tables_have_the_evaluation_tables_shape(tiny: Path, real_data: Path) -> None:
+    real = json.loads((real_data / "pwc" / "squad.json").read_text())
     real_task, real_dataset = real[0], real[0]["datasets"][0]
     real_row = real_dataset["sota"]["rows"][0]
     files = sorted((tiny / "tables").glob("*.json"))
@@ -66,8 +66,8 @@ def test_pwc_tables_have_the_evaluation_tables_shape(tiny: Path, shared: Path) -
     assert cells > 0.8 * TINY.results
 
 
-def test_hub_model_bodies_and_cards(tiny: Path, shared: Path) -> None:
-    real = json.loads((shared / "data" / "hub" / "api" / "hfhub_cassette__deepset__roberta-base-squad2.json").read_text())
+def test_hub_model_bodies_and_cards(tiny: Path, real_data: Path) -> None:
+    real = json.loads((real_data / "hub" / "api" / "hfhub_cassette__deepset__roberta-base-squad2.json").read_text())
     bodies = sorted((tiny / "hub" / "models").glob("*/*.json"))
     assert len(bodies) == TINY.hub_models
     with_index = with_params = with_arxiv = 0

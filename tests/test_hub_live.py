@@ -46,9 +46,9 @@ LEADERBOARD = [
 
 
 class Env:
-    def __init__(self, tmp: Path, shared_hub: Path, catalog_yaml: str, live: bool = True, **hub_routes_kw) -> None:
+    def __init__(self, tmp: Path, real_hub: Path, catalog_yaml: str, live: bool = True, **hub_routes_kw) -> None:
         self.tmp = tmp
-        self.snap = build_snapshot(shared_hub, tmp / "snap", MODELS)
+        self.snap = build_snapshot(real_hub, tmp / "snap", MODELS)
         board = self.snap / "hub" / "leaderboards" / "facebook" / "xnli.json"
         board.parent.mkdir(parents=True, exist_ok=True)
         board.write_text(json.dumps(LEADERBOARD))
@@ -93,13 +93,13 @@ def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
 
 
 @pytest.fixture
-def shared_hub(shared) -> Path:
-    return shared / "data" / "hub"
+def real_hub(real_data) -> Path:
+    return real_data / "hub"
 
 
 @pytest.fixture
-def env(tmp_path, shared_hub):
-    environment = Env(tmp_path, shared_hub,
+def env(tmp_path, real_hub):
+    environment = Env(tmp_path, real_hub,
                       f"orgs: [deepset]\nmodels: [{ZEPHYR}, {SST2}, {BERT}]\nbenchmarks: [xnli]\n")
     yield environment
     environment.server.stop()
@@ -201,8 +201,8 @@ def test_permanent_500_is_recorded_and_the_run_continues(env):
     assert runs[-1][0] == 1 and runs[-1][2] == 2
 
 
-def test_missing_private_and_gated_repos(tmp_path, shared_hub):
-    env = Env(tmp_path, shared_hub, f"models: [{SQUAD}, nobody/nothing, private-org/secret, {ZEPHYR}]\n",
+def test_missing_private_and_gated_repos(tmp_path, real_hub):
+    env = Env(tmp_path, real_hub, f"models: [{SQUAD}, nobody/nothing, private-org/secret, {ZEPHYR}]\n",
               gated={ZEPHYR}, private={"private-org/secret"})
     try:
         env.run()
@@ -216,8 +216,8 @@ def test_missing_private_and_gated_repos(tmp_path, shared_hub):
         env.server.stop()
 
 
-def test_renamed_and_legacy_ids_become_aliases(tmp_path, shared_hub):
-    env = Env(tmp_path, shared_hub, f"models: [old-org/zephyr, gpt2, {SQUAD}]\n",
+def test_renamed_and_legacy_ids_become_aliases(tmp_path, real_hub):
+    env = Env(tmp_path, real_hub, f"models: [old-org/zephyr, gpt2, {SQUAD}]\n",
               renames={"old-org/zephyr": ZEPHYR, "gpt2": "openai-community/gpt2"})
     try:
         result = env.run()
@@ -252,9 +252,9 @@ def test_slow_response_times_out_and_is_retried(env):
     assert env.failures()[SQUAD].startswith("timeout (ReadTimeout) after 3 attempt(s)")
 
 
-def test_token_is_sent_but_never_recorded(tmp_path, shared_hub):
+def test_token_is_sent_but_never_recorded(tmp_path, real_hub):
     secret = "hf_SECRETsecretSECRET123"
-    env = Env(tmp_path, shared_hub, f"models: [{SQUAD}, private-org/secret]\n", private={"private-org/secret"})
+    env = Env(tmp_path, real_hub, f"models: [{SQUAD}, private-org/secret]\n", private={"private-org/secret"})
     try:
         result = env.run(token=secret)
         assert any(value == f"Bearer {secret}" for r in env.server.requests
@@ -267,8 +267,8 @@ def test_token_is_sent_but_never_recorded(tmp_path, shared_hub):
         env.server.stop()
 
 
-def test_invalid_ids_are_refused_before_any_request(tmp_path, shared_hub):
-    env = Env(tmp_path, shared_hub, "models: ['../../etc/passwd', 'a/b/c', 'ok\\bad', '" + SQUAD + "']\n")
+def test_invalid_ids_are_refused_before_any_request(tmp_path, real_hub):
+    env = Env(tmp_path, real_hub, "models: ['../../etc/passwd', 'a/b/c', 'ok\\bad', '" + SQUAD + "']\n")
     try:
         env.run()
         failures = env.failures()
@@ -280,10 +280,10 @@ def test_invalid_ids_are_refused_before_any_request(tmp_path, shared_hub):
         env.server.stop()
 
 
-def test_snapshot_mode_reads_files_without_network(tmp_path, shared_hub):
-    env = Env(tmp_path, shared_hub, "", live=False)
+def test_snapshot_mode_reads_files_without_network(tmp_path, real_hub):
+    env = Env(tmp_path, real_hub, "", live=False)
     try:
-        fixtures = shared_hub / "fixtures"
+        fixtures = real_hub / "fixtures"
         for name in ("sample_invalid_model_index", "sample_invalid_card_data", "sample_simple_model_index"):
             repo = f"fixtures/{name.replace('_', '-')}"
             (env.snap / "hub" / "models" / "fixtures").mkdir(exist_ok=True)
@@ -317,8 +317,8 @@ def test_snapshot_mode_reads_files_without_network(tmp_path, shared_hub):
         env.server.stop()
 
 
-def test_org_listing_pages(tmp_path, shared_hub):
-    env = Env(tmp_path, shared_hub, "orgs: [google-bert, deepset, HuggingFaceH4]\n", page_size=1)
+def test_org_listing_pages(tmp_path, real_hub):
+    env = Env(tmp_path, real_hub, "orgs: [google-bert, deepset, HuggingFaceH4]\n", page_size=1)
     try:
         for n in range(3):
             extra = env.snap / "hub" / "models" / "deepset" / f"extra-{n}.json"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import dagster as dg
 import pytest
 
 from assets import analytics, catalog, core, tables
 from pipeline_harness import OFFLINE_HUB, build, query, write_curated
-from pipelines.resources import SnapshotResource
+from pipelines.resources import SnapshotResource, WarehouseResource
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "models", "benchmarks", "metrics", "results", "quarantine",
           "leaderboard", "sota_history", "model_strengths", "result_conflicts", "table_reconciliation"]
@@ -19,18 +21,28 @@ def content(warehouse) -> dict[str, list]:
         for t in TABLES}
 
 
-@pytest.mark.parametrize("asset_name", ["benchmark_table_rows", "results", "leaderboard", "quarantine"])
-def test_rematerialising_one_asset_changes_nothing(tmp_path, shared, asset_name):
-    (tmp_path / "snap" / "tables").mkdir(parents=True)
-    (tmp_path / "snap" / "tables" / "snli.json").write_bytes((shared / "data" / "pwc" / "snli.json").read_bytes())
-    write_curated(tmp_path / "snap", [{"model_name": "A", "benchmark": "SNLI", "metric": "% Test Accuracy",
-                                       "value": "-"}])
-    result, warehouse = build(tmp_path / "snap", tmp_path / "state")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, real_data):
+    """A snapshot (a real table and a curated row that is refused) and its working database, built
+    once; each test re-materialises one asset in a copy of it."""
+    tmp = tmp_path_factory.mktemp("idempotence")
+    (tmp / "snap" / "tables").mkdir(parents=True)
+    (tmp / "snap" / "tables" / "snli.json").write_bytes((real_data / "pwc" / "snli.json").read_bytes())
+    write_curated(tmp / "snap", [{"model_name": "A", "benchmark": "SNLI", "metric": "% Test Accuracy",
+                                  "value": "-"}])
+    result, warehouse = build(tmp / "snap", tmp / "state")
     assert result.success
-    before = content(warehouse)
+    return tmp, content(warehouse)
+
+
+@pytest.mark.parametrize("asset_name", ["benchmark_table_rows", "results", "leaderboard", "quarantine"])
+def test_rematerialising_one_asset_changes_nothing(tmp_path, built, asset_name):
+    source, before = built
+    shutil.copytree(source / "state", tmp_path / "state")
+    warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
     everything = dg.load_assets_from_modules([catalog, tables, core, analytics])
     resources = {"warehouse": warehouse,
-                 "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(tmp_path / "snap"),
+                 "snapshot": SnapshotResource(source="snapshot", snapshot_dir=str(source / "snap"),
                                               cache_dir=str(tmp_path / "cache")), "hub": OFFLINE_HUB}
     assert dg.materialize(everything, resources=resources, selection=[asset_name]).success
     assert content(warehouse) == before

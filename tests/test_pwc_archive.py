@@ -48,11 +48,11 @@ def materialize(tmp, name: str, snapshot: SnapshotResource, hub: HubResource) ->
     return warehouse
 
 
-def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, shared):
+def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, real_data):
     # the archive's shape: one Parquet row per task, the JSON's nested lists as structs
     dataset = tmp_path / "dataset"
     (dataset / "data").mkdir(parents=True)
-    source = shared / "data" / "pwc" / "snli.json"
+    source = real_data / "pwc" / "snli.json"
     duckdb.execute("COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) TO ?",
                    [str(source), str(dataset / "data" / "train-00000-of-00001.parquet")])
     (dataset / "README.md").write_text("---\nlicense: cc-by-sa-4.0\n---\n")
@@ -84,12 +84,12 @@ def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, sh
         server.stop()
 
 
-def test_live_mode_reads_the_snapshots_own_table_files(tmp_path, shared):
+def test_live_mode_reads_the_snapshots_own_table_files(tmp_path, real_data):
     """No client fetches curated or Papers with Code table files: live mode reads them from the
     snapshot directory, as snapshot mode does."""
     snap = tmp_path / "snap"
     (snap / "tables").mkdir(parents=True)
-    (snap / "tables" / "snli.json").write_bytes((shared / "data" / "pwc" / "snli.json").read_bytes())
+    (snap / "tables" / "snli.json").write_bytes((real_data / "pwc" / "snli.json").read_bytes())
     hub = HubResource(endpoint="http://127.0.0.1:9")                          # no archive: never asked
     live = materialize(tmp_path, "live", SnapshotResource(source="live", snapshot_dir=str(snap),
                                                           cache_dir=str(tmp_path / "cache")), hub)

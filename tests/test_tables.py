@@ -1,4 +1,4 @@
-"""Benchmark tables: every real Papers with Code file in ../shared, value parsing, metric registry."""
+"""Benchmark tables: every real Papers with Code file of tests/data/shared/pwc, value parsing, metric registry."""
 
 from __future__ import annotations
 
@@ -86,32 +86,32 @@ def test_any_text_either_parses_to_a_float_it_contains_or_gives_a_reason(macros,
 
 
 @pytest.fixture(scope="module")
-def shared_tables(tmp_path_factory, shared):
-    tmp = tmp_path_factory.mktemp("shared_tables")
-    shutil.copytree(shared / "data" / "pwc", tmp / "snap" / "tables")
+def real_tables(tmp_path_factory, real_data):
+    tmp = tmp_path_factory.mktemp("real_tables")
+    shutil.copytree(real_data / "pwc", tmp / "snap" / "tables")
     write_curated(tmp / "snap", [{"model_name": "", "benchmark": "X", "metric": "accuracy", "value": "1"}],
                   name="broken_rows.csv")
     (tmp / "snap" / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
     # the Hub archive's shape: the same tasks as Parquet rows, nested lists as structs
     duckdb.execute("COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) TO ?",
-                   [str(shared / "data" / "pwc" / "nlp-progress.json"), str(tmp / "snap" / "tables" / "archive.parquet")])
+                   [str(real_data / "pwc" / "nlp-progress.json"), str(tmp / "snap" / "tables" / "archive.parquet")])
     result, warehouse = build(tmp / "snap", tmp / "state")
     return result, warehouse
 
 
-def test_every_shared_file_loads_and_reconciles(shared_tables, shared):
-    result, warehouse = shared_tables
+def test_every_real_file_loads_and_reconciles(real_tables, real_data):
+    result, warehouse = real_tables
     assert result.success and failed_checks(result) == []
     files = {row[0] for row in query(warehouse, "SELECT source_file FROM table_reconciliation")}
-    expected = {f"tables/{p.name}" for p in (shared / "data" / "pwc").glob("*.json")} - {"tables/example_json_format.json"}
+    expected = {f"tables/{p.name}" for p in (real_data / "pwc").glob("*.json")} - {"tables/example_json_format.json"}
     assert expected <= files
     assert query(warehouse, "SELECT count(*) FROM table_reconciliation WHERE NOT reconciles") == [(0,)]
     cells = query(warehouse, "SELECT sum(cells), sum(results) + sum(quarantined) + sum(facts) FROM table_reconciliation")
     assert cells[0][0] == cells[0][1] > 3000
 
 
-def test_bad_files_are_reported_with_path_and_reason(shared_tables):
-    _, warehouse = shared_tables
+def test_bad_files_are_reported_with_path_and_reason(real_tables):
+    _, warehouse = real_tables
     reasons = dict(query(warehouse, "SELECT record_key, reason FROM quarantine WHERE source = 'tables'"))
     assert reasons["tables/example_json_format.json"].startswith("not the evaluation-tables shape")
     assert reasons["tables/not_json.json"] == "not UTF-8 text"
@@ -119,7 +119,7 @@ def test_bad_files_are_reported_with_path_and_reason(shared_tables):
 
 
 @pytest.mark.parametrize("benchmark, metric, split, sota, value, n", [
-    # checked by hand in ../shared/data/pwc: best value per distinct (model name, paper), names that
+    # checked by hand in tests/data/shared/pwc: best value per distinct (model name, paper), names that
     # differ only in case, spacing or braces counted once (SQuAD 2.0: 190 names with an F1, 4 such pairs)
     ("squad-v2", "f1", "", "FPNet (ensemble)", 93.183, 186),
     # (SQuAD 1.1: 165; "r-net" and "r-net+", "BiDAF" and "BiDAF++" and nine more pairs are distinct models)
@@ -129,24 +129,24 @@ def test_bad_files_are_reported_with_path_and_reason(shared_tables):
     # (16: Compressive Transformer's "17.1(16.1 with basic dynamic evaluation)" is 17.1 with a note)
     ("wikitext-103", "perplexity", "test", "Routing Transformer (2020)", 15.8, 16),
 ])
-def test_state_of_the_art_checked_by_hand(shared_tables, benchmark, metric, split, sota, value, n):
-    _, warehouse = shared_tables
+def test_state_of_the_art_checked_by_hand(real_tables, benchmark, metric, split, sota, value, n):
+    _, warehouse = real_tables
     rows = query(warehouse, "SELECT m.display_name, l.value, l.n_models FROM leaderboard l JOIN models m USING (model_id) "
                             "WHERE l.benchmark_id = ? AND l.metric = ? AND l.split = ? AND l.is_sota",
                  [benchmark, metric, split])
     assert rows == [(sota, value, n)]
 
 
-def test_fraction_metrics_stay_fractions_and_sizes_are_facts(shared_tables):
-    _, warehouse = shared_tables
+def test_fraction_metrics_stay_fractions_and_sizes_are_facts(real_tables):
+    _, warehouse = real_tables
     assert query(warehouse, "SELECT DISTINCT unit FROM results WHERE metric = 'answer exact match'") == [("fraction",)]
     assert query(warehouse, "SELECT max(value) <= 1 FROM results WHERE metric = 'answer exact match'") == [(True,)]
     assert query(warehouse, "SELECT count(*) FROM results WHERE metric = 'parameters'") == [(0,)]
     assert query(warehouse, "SELECT count(*) > 0 FROM model_facts WHERE fact = 'parameters' AND value > 1000000") == [(True,)]
 
 
-def test_unknown_metrics_are_reported_not_ranked(shared_tables):
-    _, warehouse = shared_tables
+def test_unknown_metrics_are_reported_not_ranked(real_tables):
+    _, warehouse = real_tables
     unknown = dict(query(warehouse, "SELECT metric, reason FROM unknown_metrics"))
     # a name that says nothing of a measure stays unranked, with why
     assert unknown["area"] == "no rule knows this name"
@@ -157,8 +157,8 @@ def test_unknown_metrics_are_reported_not_ranked(shared_tables):
         == [(0,)]
 
 
-def test_archive_parquet_gives_the_same_cells_as_its_json(shared_tables):
-    _, warehouse = shared_tables
+def test_archive_parquet_gives_the_same_cells_as_its_json(real_tables):
+    _, warehouse = real_tables
     rows = query(warehouse, "SELECT source_file, cells, results, quarantined, facts FROM table_reconciliation "
                             "WHERE source_file IN ('tables/archive.parquet', 'tables/nlp-progress.json') ORDER BY 1")
     assert len(rows) == 2 and rows[0][1:] == rows[1][1:]
@@ -212,13 +212,13 @@ def flatten_table_json(path, by_shape):
 
 
 @pytest.mark.parametrize("name", ["edge.json", "nlp-progress.json", "squad.json", "redditsota.json", "chexpert.json"])
-def test_typed_reading_gives_the_cells_of_the_json_walk(tmp_path, shared, name):
+def test_typed_reading_gives_the_cells_of_the_json_walk(tmp_path, real_data, name):
     path = tmp_path / "tables" / name
     path.parent.mkdir()
     if name == "edge.json":
         path.write_text(EDGE_TASKS)
     else:
-        shutil.copy(shared / "data" / "pwc" / name, path)
+        shutil.copy(real_data / "pwc" / name, path)
     typed, walked = flatten_table_json(path, True), flatten_table_json(path, False)
     assert typed == walked and len(typed[0]) > 0
     if name == "edge.json":
@@ -260,8 +260,8 @@ def test_a_byte_order_mark_is_ignored_either_way(tmp_path):
     assert typed == walked and [(row[9], row[12]) for row in typed[0]] == [("K", "1")] and typed[1] == []
 
 
-def test_near_matches_are_reported_not_merged(shared_tables):
-    _, warehouse = shared_tables
+def test_near_matches_are_reported_not_merged(real_tables):
+    _, warehouse = real_tables
     pairs = query(warehouse, "SELECT name, other_name, reason FROM model_ambiguities")
     names = {frozenset((a, b)) for a, b, _ in pairs}
     assert frozenset(("BERTSP (single model)", "BERT (single model)")) in names

@@ -41,11 +41,11 @@ def ingest(snapshot: Path, state: Path, assets: list) -> dict[str, dict]:
 
 
 @pytest.fixture
-def table_snapshot(tmp_path: Path, shared: Path) -> Path:
+def table_snapshot(tmp_path: Path, real_data: Path) -> Path:
     snap = tmp_path / "snap"
     (snap / "tables").mkdir(parents=True)
     for name in ("snli.json", "squad.json", "coqa.json"):
-        shutil.copy(shared / "data" / "pwc" / name, snap / "tables" / name)
+        shutil.copy(real_data / "pwc" / name, snap / "tables" / name)
     (snap / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
     write_curated(snap, [{"model_name": "", "benchmark": "X", "metric": "accuracy", "value": "1"},
                          {"model_name": "Toy model", "benchmark": "Toy", "task": "Text Classification",
@@ -65,7 +65,7 @@ def test_unchanged_rerun_reads_no_file(table_snapshot: Path, tmp_path: Path) -> 
 
 
 def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
-        table_snapshot: Path, tmp_path: Path, shared: Path) -> None:
+        table_snapshot: Path, tmp_path: Path, real_data: Path) -> None:
     _, incremental = build(table_snapshot, tmp_path / "incremental")
     snli_rows = query(incremental, "SELECT count(DISTINCT row_hash) FROM raw.table_results "
                                    "WHERE source_file = 'tables/snli.json'")[0][0]
@@ -75,7 +75,7 @@ def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
     metric = next(iter(row["metrics"]))
     row["metrics"][metric] = "99.9"                                   # a corrected value
     snli.write_text(json.dumps(tasks))
-    shutil.copy(shared / "data" / "pwc" / "cmrc.json", table_snapshot / "tables" / "cmrc.json")
+    shutil.copy(real_data / "pwc" / "cmrc.json", table_snapshot / "tables" / "cmrc.json")
     (table_snapshot / "tables" / "coqa.json").unlink()
 
     rerun = ingest(table_snapshot, tmp_path / "incremental", [tables.benchmark_table_rows])["benchmark_table_rows"]
@@ -147,13 +147,13 @@ HUB_TOTALS = ["cards", "models_without_card", "eval_results_seen", "eval_results
 XLMR = "FacebookAI/xlm-roberta-large"
 
 
-def _fixture_model(snap: Path, shared: Path, name: str) -> None:
+def _fixture_model(snap: Path, real_data: Path, name: str) -> None:
     repo = f"fixtures/{name.replace('_', '-')}"
     (snap / "hub" / "models" / "fixtures").mkdir(parents=True, exist_ok=True)
     (snap / "hub" / "models" / f"{repo}.json").write_text(json.dumps({"id": repo, "sha": "0" * 40}))
     card = snap / "hub" / "cards" / repo / "README.md"
     card.parent.mkdir(parents=True, exist_ok=True)
-    card.write_bytes((shared / "data" / "hub" / "fixtures" / f"{name}.md").read_bytes())
+    card.write_bytes((real_data / "hub" / "fixtures" / f"{name}.md").read_bytes())
 
 
 def hub_content(state: Path) -> dict[str, list]:
@@ -165,11 +165,11 @@ def hub_content(state: Path) -> dict[str, list]:
     return rows
 
 
-def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, shared: Path) -> None:
+def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, real_data: Path) -> None:
     snap = tmp_path / "snap"
     shutil.copytree(BUNDLED_SNAPSHOT / "hub", snap / "hub")
     for name in ("sample_invalid_model_index", "sample_simple_model_index"):
-        _fixture_model(snap, shared, name)
+        _fixture_model(snap, real_data, name)
     first = ingest(snap, tmp_path / "incremental", HUB_ASSETS)["hub_cards"]
     n_models = first["models_parsed"]
     assert first["models_unchanged"] == 0 and first["quarantined"] > 0
@@ -186,7 +186,7 @@ def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, sha
     card = snap / "hub" / "cards" / XLMR / "README.md"
     card.write_text(card.read_text() + "\n\nEdited upstream.\n")
     (snap / "hub" / "models" / "fixtures" / "sample-simple-model-index.json").unlink()   # no longer tracked
-    _fixture_model(snap, shared, "sample_invalid_card_data")                            # a new model
+    _fixture_model(snap, real_data, "sample_invalid_card_data")                            # a new model
     rerun = ingest(snap, tmp_path / "incremental", HUB_ASSETS)["hub_cards"]
     assert (rerun["models_parsed"], rerun["models_unchanged"]) == (without_sha + 2, n_models - without_sha - 2)
     scratch = ingest(snap, tmp_path / "scratch", HUB_ASSETS)["hub_cards"]

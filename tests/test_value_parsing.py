@@ -281,9 +281,9 @@ def test_every_quarantine_payload_is_json(built):
         == [(0,)]
 
 
-def test_real_card_values_with_a_bracketed_interval_load(shared, macros):
+def test_real_card_values_with_a_bracketed_interval_load(real_data, macros):
     """jat-project/jat writes five of its values as `0.14 [0.14, 0.15]` (value, then its interval)."""
-    front, _ = split_card((shared / "data" / "hub" / "cards" / "jat-project_jat.md").read_text())
+    front, _ = split_card((real_data / "hub" / "cards" / "jat-project_jat.md").read_text())
     out = EvalParse()
     parse_model_index("jat-project/jat", load_front_matter_yaml(front)["model-index"], out)
     assert out.failures == [] and len(out.rows) == 376

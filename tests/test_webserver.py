@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -33,10 +32,10 @@ def free_port() -> int:
 
 def test_webserver_lists_assets_job_and_schedule(tmp_path):
     port = free_port()
-    webserver = Path(sys.executable).parent / "dagster-webserver"
     env = offline_env(tmp_path, SOTABOARD_WAREHOUSE=str(tmp_path / "w.duckdb"))
     (tmp_path / "dagster_home").mkdir()
-    process = subprocess.Popen([str(webserver), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "dagster_webserver", "-w", "workspace.yaml", "-h", "127.0.0.1",
+                                "-p", str(port)],
                                cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"

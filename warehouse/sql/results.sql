@@ -279,7 +279,7 @@ SELECT result_id, model_id, model_name_raw, benchmark_id, metric, metric_raw, sp
            CASE WHEN hub_verified THEN 'hub: marked verified by the source'
                                        || CASE WHEN verify_token IS NOT NULL THEN ' (verify token)' ELSE '' END END,
            CASE WHEN arxiv_id IS NULL THEN 'paper: none cited'
-                WHEN paper_status IS NULL THEN 'paper: arXiv ' || arxiv_id || ' not fetched'
+                WHEN coalesce(paper_status, 'not_fetched') = 'not_fetched' THEN 'paper: arXiv ' || arxiv_id || ' not fetched'
                 WHEN paper_status = 'missing' THEN 'paper: arXiv ' || arxiv_id || ' unknown to arXiv'
                 WHEN paper_withdrawn THEN 'paper: arXiv ' || arxiv_id || ' withdrawn'
                 WHEN paper_published > result_date

@@ -1,0 +1,72 @@
+"""The CLI in process: help for every command and flag, and a run's summary describing that run."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+
+
+def help_of(capsys, *args: str) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--help"])
+    assert exit_.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_every_command_and_flag_is_described_with_its_default(capsys):
+    top = help_of(capsys)
+    for command in ("run", "model", "dev"):
+        assert f"{command} " in top
+    run = help_of(capsys, "run")
+    assert "Run the nightly job" in run and "Exit status: 0 published, 1 a step failed, 2 a blocking check" in run
+    for flag, default in (("--warehouse FILE", "default warehouse/sotaboard.duckdb"),
+                          ("--source {snapshot,live}", "default snapshot"),
+                          ("--snapshot DIR", "default the bundled snapshot")):
+        assert flag in run and default in run
+    dev = help_of(capsys, "dev")
+    assert "-p 3001" in dev and "-h 0.0.0.0" in dev and "--warehouse FILE" in dev
+
+
+def test_model_keeps_accepting_source_and_snapshot_but_does_not_offer_them(capsys, tmp_path):
+    page = help_of(capsys, "model")
+    assert "--warehouse FILE" in page and "--source" not in page and "--snapshot" not in page
+    code = main(["model", "x", "--source", "live", "--snapshot", str(tmp_path), "--warehouse", str(tmp_path / "none.duckdb")])
+    assert code == 1 and "sotaboard run" in capsys.readouterr().err     # parsed; the page is read from the file only
+
+
+def test_other_commands_refuse_unknown_arguments(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "-p", "3001"])
+    assert exit_.value.code == 2 and "unrecognized arguments: -p 3001" in capsys.readouterr().err
+
+
+def test_a_failed_run_describes_itself_not_the_last_published_warehouse(tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    warehouse = tmp_path / "out" / "sotaboard.duckdb"
+    warehouse.parent.mkdir()
+    # the last good run's file: its counts are not this run's
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE TABLE results AS SELECT range AS result_id FROM range(3); "
+                "CREATE TABLE quarantine (source VARCHAR, record_key VARCHAR, reason VARCHAR)")
+    con.close()
+    (tmp_path / "not_a_folder").write_text("the working database cannot be created under a file")
+    for variable, value in {"DAGSTER_HOME": tmp_path / "dagster_home", "SOTABOARD_SOURCE": "snapshot",
+                            "SOTABOARD_SNAPSHOT": empty, "SOTABOARD_WAREHOUSE": warehouse,
+                            "SOTABOARD_STATE_DIR": tmp_path / "not_a_folder" / "state"}.items():
+        monkeypatch.setenv(variable, str(value))            # restored afterwards, whatever the CLI sets
+    assert main(["run"]) == 1
+    out, err = capsys.readouterr()
+    assert "rows: " not in out and "quarantined:" not in out and "published " not in out
+    steps = {tuple(words[1:]) for words in map(str.split, out.splitlines()) if words and re.fullmatch(r"\d+\.\ds", words[0])}
+    assert {("failed", "catalog"), ("failed", "benchmark_table_rows")} <= steps, out
+    # checks by their own name, not doubled (`results_results_key_unique_not_null`)
+    assert {("skipped", "results"), ("skipped", "check", "results_key_unique_not_null")} <= steps, out
+    assert "results_results_" not in out
+    assert "step catalog failed: NotADirectoryError" in err and "Dependencies for step" not in err
+    assert f"so nothing was published; the published warehouse {warehouse} was left as it was" in err
+    assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
