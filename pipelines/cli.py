@@ -114,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     except RunInProgress as busy:
         print(f"sotaboard run refused: {busy}", file=sys.stderr)
         return 3
+    except OSError as unusable:  # the state directory cannot be made or locked
+        print(f"sotaboard run failed: the state directory {settings.state_dir} cannot be used "
+              f"({type(unusable).__name__}: {unusable.strerror or unusable}); nothing was published", file=sys.stderr)
+        return 1
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [c.check_name for c in evaluations
                      if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]

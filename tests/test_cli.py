@@ -54,10 +54,10 @@ def test_a_failed_run_describes_itself_not_the_last_published_warehouse(tmp_path
     con.execute("CREATE TABLE results AS SELECT range AS result_id FROM range(3); "
                 "CREATE TABLE quarantine (source VARCHAR, record_key VARCHAR, reason VARCHAR)")
     con.close()
-    (tmp_path / "not_a_folder").write_text("the working database cannot be created under a file")
+    (tmp_path / "state" / "work.duckdb").mkdir(parents=True)   # the working database cannot be opened
     for variable, value in {"DAGSTER_HOME": tmp_path / "dagster_home", "SOTABOARD_SOURCE": "snapshot",
                             "SOTABOARD_SNAPSHOT": empty, "SOTABOARD_WAREHOUSE": warehouse,
-                            "SOTABOARD_STATE_DIR": tmp_path / "not_a_folder" / "state"}.items():
+                            "SOTABOARD_STATE_DIR": tmp_path / "state"}.items():
         monkeypatch.setenv(variable, str(value))            # restored afterwards, whatever the CLI sets
     assert main(["run"]) == 1
     out, err = capsys.readouterr()
@@ -67,6 +67,19 @@ def test_a_failed_run_describes_itself_not_the_last_published_warehouse(tmp_path
     # checks by their own name, not doubled (`results_results_key_unique_not_null`)
     assert {("skipped", "results"), ("skipped", "check", "results_key_unique_not_null")} <= steps, out
     assert "results_results_" not in out
-    assert "step catalog failed: NotADirectoryError" in err and "Dependencies for step" not in err
+    assert "step catalog failed: " in err and "Dependencies for step" not in err
     assert f"so nothing was published; the published warehouse {warehouse} was left as it was" in err
     assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
+
+
+def test_a_state_directory_that_cannot_be_used_fails_with_one_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "not_a_folder").write_text("the state directory cannot be created under a file")
+    for variable, value in {"DAGSTER_HOME": tmp_path / "dagster_home", "SOTABOARD_SOURCE": "snapshot",
+                            "SOTABOARD_WAREHOUSE": tmp_path / "out" / "sotaboard.duckdb",
+                            "SOTABOARD_STATE_DIR": tmp_path / "not_a_folder" / "state"}.items():
+        monkeypatch.setenv(variable, str(value))
+    assert main(["run"]) == 1
+    _, err = capsys.readouterr()
+    assert err.strip().splitlines() == [
+        f"sotaboard run failed: the state directory {tmp_path / 'not_a_folder' / 'state'} cannot be used "
+        f"(NotADirectoryError: Not a directory); nothing was published"]

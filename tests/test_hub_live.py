@@ -59,7 +59,7 @@ class Env:
         self.snapshot = SnapshotResource(source="live" if live else "snapshot", snapshot_dir=str(self.snap),
                                          cache_dir=str(tmp / "cache"))
         self.hub_settings = dict(endpoint=self.server.url, max_retries=2, backoff_seconds=0.05,
-                                 retry_budget_seconds=10, timeout_seconds=1.0)
+                                 retry_budget_seconds=30, timeout_seconds=10.0)  # generous: a loaded machine is slow
 
     def run(self, **hub_overrides) -> dg.ExecuteInProcessResult:
         hub = HubResource(**{**self.hub_settings, **hub_overrides})

@@ -63,7 +63,7 @@ def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, re
     server = ReplayServer().start()
     try:
         hub_routes(server, tmp_path / "empty", datasets={ARCHIVE: dataset})
-        hub = HubResource(endpoint=server.url, max_retries=2, backoff_seconds=0.05, timeout_seconds=2.0)
+        hub = HubResource(endpoint=server.url, max_retries=2, backoff_seconds=0.05, timeout_seconds=10.0)
         live = SnapshotResource(source="live", snapshot_dir=str(tmp_path / "empty"), cache_dir=str(tmp_path / "cache"),
                                 pwc_archive=ARCHIVE)
         server.inject(r"/resolve/.*\.parquet$", Fault(status=503))            # retried
