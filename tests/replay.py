@@ -42,6 +42,12 @@ class Request:
 Handler = Callable[[Request, re.Match], Response]
 
 
+class _Server(ThreadingHTTPServer):
+    # a listen backlog for clients that open many connections at once on a loaded machine (the
+    # standard library's 5 refuses connections there, which a client rightly reads as an outage)
+    request_queue_size = 128
+
+
 class ReplayServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern, Handler]] = []
@@ -120,7 +126,7 @@ class ReplayServer:
 
             do_GET = do_HEAD = do_POST = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._server = _Server(("127.0.0.1", 0), RequestHandler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

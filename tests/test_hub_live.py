@@ -63,8 +63,11 @@ class Env:
 
     def run(self, **hub_overrides) -> dg.ExecuteInProcessResult:
         hub = HubResource(**{**self.hub_settings, **hub_overrides})
-        result = dg.materialize(ASSETS, resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": hub})
-        assert result.success
+        result = dg.materialize(ASSETS, resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": hub},
+                                raise_on_error=False)
+        assert result.success, [(e.event_specific_data.check_name, e.event_specific_data.metadata)
+                                for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                                and not e.event_specific_data.passed]
         return result
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:

@@ -211,7 +211,9 @@ class CardNights:
     def night(self) -> dg.ExecuteInProcessResult:
         result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards], raise_on_error=False,
                                 resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": self.hub})
-        assert result.success
+        assert result.success, [(e.event_specific_data.check_name, e.event_specific_data.metadata)
+                                for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                                and not e.event_specific_data.passed]
         return result
 
     def new_commit(self, sha: str) -> None:
