@@ -751,7 +751,7 @@ def _record_fetch(log: IngestLog, client: HubClient, outcome: FetchOutcome) -> N
         log.fail(key, reason, failure_payload(id=key))
     log.requests, log.retries = client.stats.requests, client.stats.retries
     log.stale += outcome.stale
-    log.judge_fetch(outcome.attempted, outcome.failed, client.breaker.unreachable())
+    log.judge_fetch(outcome.attempted, outcome.failed, client.breaker.unreachable({client.host}))
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog", "benchmark_table_rows"], check_specs=[source_answered_spec("hub_models")])

@@ -326,3 +326,16 @@ def test_an_org_whose_listing_fails_keeps_its_models(tmp_path):
         failures["org:deepset"].startswith("host unreachable"), failures
     assert nights.query("SELECT count(*) FROM raw.entity_fetch_failures WHERE entity = 'model' "
                         "AND reason LIKE 'host unreachable%'") == [(len(known),)]
+
+
+def test_a_host_the_source_does_not_use_is_no_outage():
+    """A library's background request (huggingface_hub's telemetry, to huggingface.co) that cannot
+    connect opens that host's circuit, but says nothing about the Hub at the configured endpoint."""
+    from pipelines.clients import CircuitBreaker
+
+    breaker = CircuitBreaker()
+    for _ in range(breaker.threshold):
+        breaker.connection_failed("huggingface.co", "connection error (ConnectError: Name or service not known)")
+    breaker.responded("127.0.0.1:8000")
+    assert breaker.unreachable({"127.0.0.1:8000"}) == {}
+    assert list(breaker.unreachable({"huggingface.co"})) == ["huggingface.co"]

@@ -52,7 +52,10 @@ class CircuitBreaker:
                 self.opened.setdefault(host, reason)
         return self.refusal(host)
 
-    def unreachable(self) -> dict[str, str]:
-        """Hosts whose circuit opened before any response came: every request to them failed."""
+    def unreachable(self, hosts: set[str] | None = None) -> dict[str, str]:
+        """Hosts whose circuit opened before any response came: every request to them failed. With
+        `hosts`, only those (the source's own hosts: a library's background request to another host,
+        such as its telemetry, says nothing about the source)."""
         with self._lock:
-            return {host: reason for host, reason in self.opened.items() if not self.responses[host]}
+            return {host: reason for host, reason in self.opened.items()
+                    if not self.responses[host] and (hosts is None or host in hosts)}

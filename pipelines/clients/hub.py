@@ -257,6 +257,7 @@ class HubClient:
     def __init__(self, settings: HubResource, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.endpoint = settings.endpoint.rstrip("/")
+        self.host = httpx2.URL(self.endpoint).netloc.decode()   # the host whose outage is the Hub's
         self._token: str | bool = settings.token or False
         self.api = HfApi(endpoint=self.endpoint, token=self._token, library_name="sotaboard")
         self.stats = HubStats()
