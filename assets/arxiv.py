@@ -61,8 +61,8 @@ from pipelines.clients.arxiv import (
     normalize_arxiv_id,
     read_feed,
     split_version,
-    stable_slot,
 )
+from pipelines.clients import stable_slot
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
 from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
 from warehouse import sql

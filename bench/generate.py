@@ -45,7 +45,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import re
 import sys
 import time

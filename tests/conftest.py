@@ -75,3 +75,19 @@ def real_files(folder: str, pattern: str) -> list[Path]:
 def real_data() -> Path:
     """tests/data/shared: real Papers with Code tables, Hub cards and API bodies, arXiv feeds."""
     return REAL_DATA
+
+
+@pytest.fixture(scope="module")
+def macros():
+    """A DuckDB connection holding the warehouse's macros (warehouse/sql/create_macros.sql)."""
+    from warehouse import sql
+
+    con = duckdb.connect()
+    con.execute(sql("create_macros"))
+    yield con
+    con.close()
+
+
+def parse(con: duckdb.DuckDBPyConnection, text: str | None) -> dict:
+    """`parse_score(text)` as the warehouse computes it."""
+    return con.execute("SELECT parse_score(?)", [text]).fetchall()[0][0]

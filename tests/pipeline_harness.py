@@ -62,3 +62,9 @@ def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return [e.event_specific_data.check_name for e in result.all_events
             if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
             and e.event_specific_data.severity == dg.AssetCheckSeverity.ERROR]
+
+
+def failed_check_reasons(result: dg.ExecuteInProcessResult) -> list[tuple[str, dict]]:
+    """Every check that did not pass, with its metadata (what a failed run's assertion should show)."""
+    return [(e.event_specific_data.check_name, e.event_specific_data.metadata) for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed]

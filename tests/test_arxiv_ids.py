@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assets.arxiv import is_withdrawn, plan_fetch
-from pipelines.clients.arxiv import OLD_STYLE_ARCHIVES, normalize_arxiv_id, split_version, stable_slot
+from pipelines.clients import stable_slot
+from pipelines.clients.arxiv import OLD_STYLE_ARCHIVES, normalize_arxiv_id, split_version
 from warehouse import REFERENCE_DIR
 
 

@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import PROJECT, SOTABOARD
-from test_webserver import free_port
+from test_webserver import free_port, graphql_when_up
 
 pytestmark = pytest.mark.slow
 
@@ -52,22 +49,8 @@ def test_dev_runs_without_the_venv_on_path_and_serves_the_code_location(tmp_path
                                env=user_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240                # a loaded 2-core machine needs a minute or more
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/server_info", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "sotaboard dev did not answer within 240 s"
-            time.sleep(0.5)
-        request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": DEV_QUERY}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            (repo,) = json.load(response)["data"]["repositoriesOrError"]["nodes"]
+        # a loaded 2-core machine needs a minute or more
+        (repo,) = graphql_when_up(port, DEV_QUERY, process, lambda: process.stdout.read().decode(), 240)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)       # Ctrl-C, as in a terminal: dagster dev stops its children

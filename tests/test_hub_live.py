@@ -17,9 +17,9 @@ from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
-import duckdb  # noqa: E402
 import pytest  # noqa: E402
 from hub_replay import build_snapshot, hub_routes  # noqa: E402
+from pipeline_harness import failed_check_reasons, query  # noqa: E402
 from replay import Fault, ReplayServer  # noqa: E402
 
 from assets.catalog import catalog  # noqa: E402
@@ -65,17 +65,11 @@ class Env:
         hub = HubResource(**{**self.hub_settings, **hub_overrides})
         result = dg.materialize(ASSETS, resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": hub},
                                 raise_on_error=False)
-        assert result.success, [(e.event_specific_data.check_name, e.event_specific_data.metadata)
-                                for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                                and not e.event_specific_data.passed]
+        assert result.success, failed_check_reasons(result)
         return result
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse.working_path), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+        return query(self.warehouse, sql, params)
 
     def failures(self, source: str = "hub") -> dict[str, str]:
         return dict(self.query("SELECT record_key, reason FROM raw.ingest_failures WHERE source = ?", [source]))

@@ -34,6 +34,8 @@ import pytest  # noqa: E402
 from arxiv_replay import arxiv_routes, entries_of  # noqa: E402
 from conftest import offline_env, sotaboard  # noqa: E402
 from hub_replay import hub_routes  # noqa: E402
+from pipeline_harness import failed_check_reasons  # noqa: E402
+from pipeline_harness import query as working_query  # noqa: E402
 from replay import Fault, ReplayServer  # noqa: E402
 
 from assets.catalog import catalog  # noqa: E402
@@ -211,9 +213,7 @@ class CardNights:
     def night(self) -> dg.ExecuteInProcessResult:
         result = dg.materialize([catalog, benchmark_table_rows, hub_models, hub_cards], raise_on_error=False,
                                 resources={"warehouse": self.warehouse, "snapshot": self.snapshot, "hub": self.hub})
-        assert result.success, [(e.event_specific_data.check_name, e.event_specific_data.metadata)
-                                for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-                                and not e.event_specific_data.passed]
+        assert result.success, failed_check_reasons(result)
         return result
 
     def new_commit(self, sha: str) -> None:
@@ -223,11 +223,7 @@ class CardNights:
         path.write_text(json.dumps(data))
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse.working_path), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
+        return working_query(self.warehouse, sql, params)
 
     def results(self) -> list[tuple]:
         return self.query("SELECT record_key, value_raw FROM raw.hub_eval_results WHERE model_id = ? "

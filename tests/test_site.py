@@ -38,7 +38,7 @@ HOSTILE_CARD_BODY = [
     f"<svg onload=\"{CANARY}\"></svg>",
     "<script>alert(1)</script>",
     f"[markdown link](javascript:{CANARY})",
-    f'<iframe srcdoc="<script>parent.__sotaboardPwned=1</script>"></iframe>',
+    '<iframe srcdoc="<script>parent.__sotaboardPwned=1</script>"></iframe>',
 ]
 # Text that is escaped rather than sanitised: a curated table names a model and a benchmark with these.
 HOSTILE_NAME = "<img src=x onerror=window.__sotaboardPwned=1>"  # no double quote: the CSV reader keeps them doubled

@@ -12,21 +12,12 @@ from hypothesis import strategies as st
 
 from assets import tables
 from assets.ingest_log import IngestLog
+from conftest import parse
 from pipeline_harness import build, failed_checks, query, write_curated
 from pipelines.resources import WarehouseResource
 from warehouse import sql
 
 
-@pytest.fixture(scope="module")
-def macros():
-    con = duckdb.connect()
-    con.execute(sql("create_macros"))
-    yield con
-    con.close()
-
-
-def parse(con, text):
-    return con.execute("SELECT parse_score(?)", [text]).fetchall()[0][0]
 
 
 @pytest.mark.parametrize("text, value, spread, percent", [

@@ -7,28 +7,17 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from assets.hub import EvalParse, check_value, load_front_matter_yaml, parse_model_index, split_card
 from assets.ingest_log import EXCERPT_CHARS, failure_payload
+from conftest import parse
 from pipeline_harness import build, failed_checks, query, write_curated
 from pipelines.settings import BUNDLED_SNAPSHOT
-from warehouse import sql
 
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(scope="module")
-def macros():
-    con = duckdb.connect()
-    con.execute(sql("create_macros"))
-    yield con
-    con.close()
-
-
-def parse(con, text):
-    return con.execute("SELECT parse_score(?)", [text]).fetchall()[0][0]
 
 
 @pytest.mark.parametrize("text, value, spread, percent", [

@@ -30,6 +30,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def graphql_when_up(port: int, query: str, process: subprocess.Popen, output, seconds: float) -> list[dict]:
+    """The repositories a Dagster webserver on `port` answers to `query`, once it is up (within
+    `seconds`; `output()` tells what the process said if it dies first)."""
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                nodes = json.load(response)["data"]["repositoriesOrError"].get("nodes")
+            if nodes:        # the server answers before its code location has loaded
+                return nodes
+        except OSError:
+            pass
+        assert process.poll() is None, output()[-3000:]
+        assert time.monotonic() < deadline, f"the webserver did not serve the code location within {seconds:.0f} s"
+        time.sleep(0.5)
+
+
 def test_webserver_lists_assets_job_and_schedule(tmp_path):
     port = free_port()
     env = offline_env(tmp_path, SOTABOARD_WAREHOUSE=str(tmp_path / "w.duckdb"))
@@ -38,22 +58,7 @@ def test_webserver_lists_assets_job_and_schedule(tmp_path):
                                 "-p", str(port)],
                                cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/server_info", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stderr.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "webserver did not answer within 90 s"
-            time.sleep(0.5)
-        request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": QUERY}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            nodes = json.load(response)["data"]["repositoriesOrError"]["nodes"]
+        nodes = graphql_when_up(port, QUERY, process, lambda: process.stderr.read().decode(), 90)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -47,7 +47,7 @@ from arxiv import _feed
 from lxml import etree
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot
+from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker
 
 # --- ids ---------------------------------------------------------------------------------------
 
