@@ -45,7 +45,7 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         con.execute(
             "CREATE OR REPLACE TEMP TABLE curated AS "
             "SELECT *, row_number() OVER () - 1 AS row_index FROM read_csv(?, all_varchar = true, header = true, "
-            "delim = ',', null_padding = true, strict_mode = false)",
+            "delim = ',', quote = '\"', escape = '\"', null_padding = true, strict_mode = false)",  # RFC 4180 quotes
             [str(path)],
         )
     except duckdb.Error as exc:

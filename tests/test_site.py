@@ -41,7 +41,7 @@ HOSTILE_CARD_BODY = [
     '<iframe srcdoc="<script>parent.__sotaboardPwned=1</script>"></iframe>',
 ]
 # Text that is escaped rather than sanitised: a curated table names a model and a benchmark with these.
-HOSTILE_NAME = "<img src=x onerror=window.__sotaboardPwned=1>"  # no double quote: the CSV reader keeps them doubled
+HOSTILE_NAME = "<img src=x onerror=window.__sotaboardPwned=1>"
 HOSTILE_DATASET = f"<script>{CANARY}</script>evil-set"
 
 

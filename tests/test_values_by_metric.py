@@ -63,6 +63,8 @@ def warehouse(tmp_path_factory):
         # AUC written as a percentage in a table column: the column is put on the fraction scale
         row("CheXNet", "88.2", "AUC", benchmark="ChestX-ray14", task="Classification"),
         row("Other", "84.1", "AUC", benchmark="ChestX-ray14", task="Classification"),
+        # a name with double quotes, written as the csv module writes it ("" inside a quoted field)
+        row('Transformer "big" (2017)', "28.4", "BLEU", benchmark="WMT2014 English-German", task="Translation"),
     ])
     result, warehouse = build(tmp / "snap", tmp / "state", SEED)
     assert result.success
@@ -149,3 +151,8 @@ def test_symbols_keep_models_apart_and_spellings_do_not(gigaword):
     # the merge of spellings is recorded with its evidence
     assert query(gigaword, "SELECT reason FROM model_aliases WHERE alias = 'abs  (2015)'") \
         == [("spelling of one name (case, spacing, marks)",)]
+
+
+def test_a_quoted_name_in_a_curated_csv_is_read_as_written(warehouse):
+    assert query(warehouse, "SELECT model_name_raw, value FROM results WHERE metric = 'bleu'") \
+        == [('Transformer "big" (2017)', 28.4)]
