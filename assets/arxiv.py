@@ -64,7 +64,7 @@ from pipelines.clients.arxiv import (
 )
 from pipelines.clients import stable_slot
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
-from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
+from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file, write_atomic
 from warehouse import sql
 
 STATE_FILE = "_fetch_state.json"
@@ -318,11 +318,8 @@ class FetchState:
             return cls()
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"checked": self.checked, "claims": self.claims, "rejected": self.rejected},
-                                  indent=0, sort_keys=True))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({"checked": self.checked, "claims": self.claims, "rejected": self.rejected},
+                                      indent=0, sort_keys=True).encode())
 
 
 def last_asked(scan: FeedScan, state: "FetchState") -> dict[str, datetime]:
@@ -385,9 +382,7 @@ def fetch_live(arxiv: ArxivResource, cache_root: Path, references: dict[str, int
     def on_feed(feed: FetchedFeed) -> None:
         name = _feed_file(feed, pages[tuple(feed.ids)])
         pages[tuple(feed.ids)] += 1
-        tmp = feeds_dir / f".{name}.tmp"
-        tmp.write_bytes(feed.body)
-        os.replace(tmp, feeds_dir / name)
+        write_atomic(feeds_dir / name, feed.body)
         for arxiv_id in feed.ids:
             state.checked[arxiv_id] = run_stamp
             cited = references.get(arxiv_id)

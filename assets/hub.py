@@ -40,6 +40,7 @@ from pipelines.clients.hub import (
     fetch_cards,
     fetch_leaderboards,
     fetch_models,
+    front_matter_unclosed,
     repo_id_problem,
 )
 from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
@@ -442,9 +443,10 @@ def parse_card(text: str, render_chars: int = InputLimits.card_render_chars) -> 
     front, body = split_card(text)
     metadata, problem = None, None
     if front is None:
-        stripped = text.lstrip()
-        if stripped.startswith("---") and len(text) > MAX_FRONT_MATTER_CHARS:
+        if front_matter_unclosed(text):
+            # a file cut short: its model-index is lost, and its YAML is no card text to render
             problem = "card yaml: front matter not closed or too large"
+            body = ""
         metadata = {}
     else:
         try:

@@ -5,6 +5,7 @@ path is resolved and must stay inside the root it was listed under, must name a 
 FIFO, a device, a socket or a directory) and must not exceed the cap of its kind. Anything else
 raises `FileRefused` with a reason meant for the quarantine; the reason never names what a link
 points to, so nothing about the world outside the root reaches the warehouse either.
+`write_atomic` is the one way a file is written into the cache or a rendered site: whole, or not at all.
 """
 
 from __future__ import annotations
@@ -101,3 +102,12 @@ def json_too_deep(data: bytes, max_depth: int) -> bool:
             return False
         brackets = shorter
     return len(brackets.replace(b"[]", b"").replace(b"{}", b"")) < len(brackets)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """`data` into `path`, whole: written beside it, then renamed over it, so a reader (or a run killed
+    midway) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -294,3 +294,15 @@ def test_cards_parse_the_same_in_worker_processes(tmp_path):
     assert any(m["failures"] for m in serial.models if m["model_id"] == "broken/truncated-info")
     assert [m["model_id"] for m in in_workers.models] == [m for m, *_ in models]
     assert in_workers == serial
+
+
+def test_a_card_cut_inside_its_front_matter_is_a_problem_not_card_text(real_data):
+    """A real card cut short inside its YAML (as a download or a copy cut short gives): its
+    model-index is reported lost, and none of its YAML is rendered as the card's text."""
+    text = (real_data / "hub" / "cards" / "deepset_roberta-base-squad2.md").read_text()
+    cut = text[: text.index("model-index") + 200]
+    card = parse_card(cut)
+    assert card.problem == "card yaml: front matter not closed or too large"
+    assert card.html == "" and "model-index" not in card.html
+    whole = parse_card(text)
+    assert whole.problem is None and "model-index" in whole.metadata

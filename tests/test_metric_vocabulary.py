@@ -57,6 +57,10 @@ DIRECTIONS = [
     # the snake case of Hub metric types
     ("ndcg_at_10", "higher"), ("cos_sim_spearman", "higher"), ("v_measure", "higher"), ("max_ap", "higher"),
     ("map_at_1000", "higher"), ("recall_at_1", "higher"), ("euclidean_pearson", "higher"), ("main_score", "higher"),
+    # spellings and the field's wider vocabulary
+    ("F_measure (EA)", "higher"), ("MMDa (CV)", "lower"), ("REL", "lower"), ("Instruction Following", "higher"),
+    ("Self-BLEU", "lower"), ("mATE", "lower"), ("Bad 2.0", "lower"), ("CRPS", "lower"), ("IQM", "higher"),
+    ("TEDS-Struct", "higher"), ("R_1@100", "higher"), ("spearmanr", "higher"),
 ]
 UNDECIDABLE = [
     ("Zorblax index", "no rule knows"),                   # a made-up name stays unranked

@@ -64,6 +64,7 @@ from huggingface_hub.utils._http import default_client_factory, hf_request_event
 from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
 
 from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot  # noqa: E402
+from pipelines.snapshot_files import write_atomic  # noqa: E402
 
 # Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
 MODEL_EXPAND = [
@@ -394,13 +395,6 @@ def cache_path(root: Path, kind: str, repo_id: str, suffix: str = ".json") -> Pa
     return path
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 # Reasons that are the source's answer about an item (it is gone, closed, or never existed), not a
 # failure of the source: they do not count towards an outage and do not mark the item stale.
 ANSWERS = ("not found", "not accessible", "gated", "disabled")
@@ -496,11 +490,15 @@ def fetch_models(client: HubClient, orgs: list[str], model_ids: list[str], root:
     return requested, outcome
 
 
+def front_matter_unclosed(text: str) -> bool:
+    """A card whose YAML front matter opens (`---` first) but never closes, as a file cut short gives."""
+    return text.lstrip().startswith("---") and not REGEX_YAML_BLOCK.search(text)
+
+
 def card_refusal(body: bytes) -> str | None:
-    """Why a downloaded card must not be cached, or None: a card whose YAML front matter opens but
-    never closes is what a download cut short gives (its model-index would be lost)."""
-    text = body.decode("utf-8", errors="replace")
-    if text.lstrip().startswith("---") and not REGEX_YAML_BLOCK.search(text):
+    """Why a downloaded card must not be cached, or None: a card whose front matter does not close
+    is what a download cut short gives (its model-index would be lost)."""
+    if front_matter_unclosed(body.decode("utf-8", errors="replace")):
         return "card refused: yaml front matter not closed (download cut short?)"
     return None
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ import jinja2
 from markupsafe import Markup
 
 from pipelines.model_page import WarehouseMissing, _params, _value
+from pipelines.snapshot_files import write_atomic
 from warehouse import sql
 
 HERE = Path(__file__).parent
@@ -172,13 +172,6 @@ def render_pages(data: dict[str, list[dict]]) -> dict[str, bytes]:
     return files
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-
-
 def build_site(warehouse: Path, out_dir: Path) -> SiteReport:
     """Render the site of `warehouse` into `out_dir`, writing only the files whose content changed."""
     started = time.monotonic()
@@ -200,7 +193,7 @@ def build_site(warehouse: Path, out_dir: Path) -> SiteReport:
         if previous.get(path) == digest and (out_dir / path).is_file():
             report.unchanged += 1
         else:
-            _write_atomically(out_dir / path, content)
+            write_atomic(out_dir / path, content)
             report.written.append(path)
     for path in sorted(set(previous) - set(files)):
         stale = (out_dir / path).resolve()
@@ -208,6 +201,6 @@ def build_site(warehouse: Path, out_dir: Path) -> SiteReport:
             stale.unlink(missing_ok=True)
             report.removed.append(path)
     if previous != hashes:
-        _write_atomically(manifest_path, json.dumps(hashes, indent=0, sort_keys=True).encode())
+        write_atomic(manifest_path, json.dumps(hashes, indent=0, sort_keys=True).encode())
     report.seconds = time.monotonic() - started
     return report
