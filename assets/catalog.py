@@ -10,10 +10,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
-from assets.ingest_log import IngestLog, failure_payload
-from pipelines.clients.arxiv import normalize_arxiv_id
-from pipelines.resources import SnapshotResource, WarehouseResource
-from pipelines.snapshot_files import FileRefused, read_source_file
+from assets.sources.arxiv.ids import normalize_arxiv_id
+from assets.sources.files import FileRefused, SnapshotResource, read_source_file
+from assets.sources.ingest_log import IngestLog, failure_payload
+from warehouse.database import WarehouseResource
 
 CATALOG_KINDS = {"orgs": "org", "models": "model", "papers": "paper", "benchmarks": "benchmark"}
 MAX_CATALOG_BYTES = 1_000_000

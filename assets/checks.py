@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource
+from warehouse.database import WarehouseResource
 
 SAMPLE_ROWS = 5
 

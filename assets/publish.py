@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource
+from warehouse.database import WarehouseResource
 
 # Relations of the published warehouse (the analysts' contract; warehouse/README.md documents them).
 PUBLISHED_TABLES = [

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.resources import SiteResource, WarehouseResource
-from pipelines.site import build_site
+from assets.pages.site import build_site
+from warehouse.database import WarehouseResource
+
+
+class SiteResource(dg.ConfigurableResource):
+    """Where the static site of the published warehouse is rendered (SOTABOARD_SITE_DIR)."""
+
+    out_dir: str
 
 
 @dg.asset(group_name="publish", deps=["published_warehouse"], kinds={"html"})

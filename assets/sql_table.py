@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource, utc_now
+from warehouse.database import WarehouseResource, utc_now
 
 PREVIEW_ROWS = 5
 

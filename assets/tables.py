@@ -11,11 +11,22 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.ingest_log import IngestLog, code_version, failure_payload, files_to_read
-from pipelines.clients.hub import HubResource
-from pipelines.resources import SnapshotResource, WarehouseResource, utc_now
-from pipelines.snapshot_files import FileRefused, json_too_deep, open_source_file, read_source_file
+from assets.sources.files import (
+    FileRefused,
+    SnapshotResource,
+    json_too_deep,
+    open_source_file,
+    read_source_file,
+)
+from assets.sources.hub.client import HubResource
+from assets.sources.ingest_log import (
+    IngestLog,
+    code_version,
+    failure_payload,
+    files_to_read,
+)
 from warehouse import sql
+from warehouse.database import WarehouseResource, utc_now
 
 TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
@@ -258,7 +269,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
     curated `*.csv` files follow the README's columns. In live mode with `SOTABOARD_PWC_ARCHIVE` set, the Parquet files of
     that Hub dataset (the archived Papers with Code tables) are downloaded and read too.
 
-    Every file is opened through the snapshot jail (`pipelines.snapshot_files`): a link that leaves
+    Every file is opened through the snapshot jail (`assets.sources.files`): a link that leaves
     the root, a FIFO or device, a file over `max_table_file_bytes`, and an empty file are not read;
     they get a row in `raw.table_files_refused` and in the quarantine. A JSON file nested deeper
     than `max_json_depth` is refused whole.

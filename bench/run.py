@@ -148,8 +148,9 @@ def nightly_job(settings):
     except ImportError as exc:
         from assets import analytics, catalog, core, hub, publish, tables
         from assets.checks import asset_checks
-        from pipelines.clients.hub import HubResource
-        from pipelines.resources import SnapshotResource, WarehouseResource
+        from assets.sources.files import SnapshotResource
+        from assets.sources.hub.client import HubResource
+        from warehouse.database import WarehouseResource
 
         note = f"pipelines.definitions does not load ({exc}); ran the nightly job without that module's assets"
         assets = dg.load_assets_from_modules([catalog, tables, hub, core, analytics, publish])
@@ -252,7 +253,7 @@ def table_reading_floor(snapshot: Path) -> dict:
     import duckdb
 
     from assets.tables import TABLE_READERS, _read_table_json_by_shape
-    from pipelines.resources import WarehouseResource
+    from warehouse.database import WarehouseResource
 
     files = sorted(snapshot.glob("tables/*.json"), key=lambda f: f.stat().st_size, reverse=True)
     con = duckdb.connect()

@@ -97,9 +97,10 @@ def _error_line(error) -> str:
 def run(args: argparse.Namespace) -> int:
     _apply_flags(args)
     settings = Settings.from_env()
-    from pipelines.definitions import build_definitions  # after the flags reached the environment
-
-    from pipelines.resources import RunInProgress, exclusive_run
+    from pipelines.definitions import (
+        build_definitions,  # after the flags reached the environment
+    )
+    from warehouse.database import RunInProgress, exclusive_run
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("nightly").with_logger_defs({"progress": progress_logger})
@@ -212,8 +213,13 @@ def _print_summary(path: Path) -> None:
 
 def model(args: argparse.Namespace) -> int:
     _apply_flags(args)
-    from pipelines.model_page import (AmbiguousModel, ModelNotFound, WarehouseMissing, load_model_page,
-                                      render_model_page)
+    from assets.pages.model_page import (
+        AmbiguousModel,
+        ModelNotFound,
+        WarehouseMissing,
+        load_model_page,
+        render_model_page,
+    )
 
     try:
         page = load_model_page(Settings.from_env().warehouse_path, args.model_id)
@@ -237,8 +243,8 @@ def model(args: argparse.Namespace) -> int:
 
 def site(args: argparse.Namespace) -> int:
     _apply_flags(args)
-    from pipelines.model_page import WarehouseMissing
-    from pipelines.site import build_site
+    from assets.pages.model_page import WarehouseMissing
+    from assets.pages.site import build_site
 
     settings = Settings.from_env()
     out = Path(args.out).absolute() if args.out else settings.site_dir

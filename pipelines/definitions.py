@@ -10,10 +10,12 @@ import dagster as dg
 
 from assets import analytics, arxiv, catalog, core, hub, publish, site, tables
 from assets.checks import asset_checks
-from pipelines.clients.arxiv import ArxivResource
-from pipelines.clients.hub import HubResource
-from pipelines.resources import SiteResource, SnapshotResource, WarehouseResource
+from assets.site import SiteResource
+from assets.sources.arxiv.client import ArxivResource
+from assets.sources.files import SnapshotResource
+from assets.sources.hub.client import HubResource
 from pipelines.settings import Settings
+from warehouse.database import WarehouseResource
 
 INGEST_ASSETS = ["catalog", "benchmark_table_rows", "hub_models", "hub_cards", "hub_leaderboards", "arxiv_papers"]
 # A nightly run that did not happen shows as a failed freshness check on the ingest assets.

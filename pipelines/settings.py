@@ -27,38 +27,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assets.sources.files import InputLimits
+
 BUNDLED_SNAPSHOT = Path(__file__).parent / "snapshot"
 SOURCES = ("snapshot", "live")
-
-
-@dataclass(frozen=True)
-class InputLimits:
-    """Bounds on every kind of input file, checked before it is read (and on what is done with it)."""
-
-    table_file_bytes: int = 512_000_000
-    card_bytes: int = 10_000_000
-    model_info_bytes: int = 5_000_000
-    feed_bytes: int = 50_000_000
-    leaderboard_bytes: int = 50_000_000
-    json_depth: int = 64                  # nesting of arrays and objects in a table file
-    # A longer card body is rendered up to here, with a note: rendering costs up to about 50 us per
-    # character of some markdown (nested brackets), and grows with the square of HTML nesting.
-    card_render_chars: int = 100_000
-
-    @classmethod
-    def from_env(cls, env: os._Environ | dict) -> "InputLimits":
-        def cap(name: str, default: int) -> int:
-            text = env.get(name, "").strip()
-            if not text:
-                return default
-            if not text.isdigit() or int(text) < 1:
-                raise ValueError(f"{name} must be a positive number of bytes, not {text!r}")
-            return int(text)
-
-        return cls(cap("SOTABOARD_MAX_TABLE_BYTES", cls.table_file_bytes),
-                   cap("SOTABOARD_MAX_CARD_BYTES", cls.card_bytes),
-                   cap("SOTABOARD_MAX_MODEL_INFO_BYTES", cls.model_info_bytes),
-                   cap("SOTABOARD_MAX_FEED_BYTES", cls.feed_bytes))
 
 
 @dataclass(frozen=True)

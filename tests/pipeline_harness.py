@@ -10,9 +10,10 @@ import duckdb
 
 from assets import analytics, catalog, core, hub, tables
 from assets.checks import asset_checks
+from assets.sources.files import SnapshotResource
+from assets.sources.hub.client import HubResource
 from assets.tables import CURATED_COLUMNS
-from pipelines.clients.hub import HubResource
-from pipelines.resources import SnapshotResource, WarehouseResource
+from warehouse.database import WarehouseResource
 
 # The hub resource of snapshot-mode runs: never asked (port 9 is discard, nothing listens there).
 OFFLINE_HUB = HubResource(endpoint="http://127.0.0.1:9")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pipeline_harness import build, failed_checks, query, write_curated
 
 SQUAD = {"benchmark": "SQuAD2.0", "task": "Question Answering", "metric": "F1"}

@@ -10,9 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assets.arxiv import is_withdrawn, plan_fetch
-from pipelines.clients import stable_slot
-from pipelines.clients.arxiv import OLD_STYLE_ARCHIVES, normalize_arxiv_id, split_version
+from assets.sources.arxiv.feeds import is_withdrawn
+from assets.sources.arxiv.ids import (
+    OLD_STYLE_ARCHIVES,
+    normalize_arxiv_id,
+    split_version,
+)
+from assets.sources.arxiv.plan import plan_fetch
+from assets.sources.http import stable_slot
 from warehouse import REFERENCE_DIR
 
 
@@ -208,7 +213,7 @@ def test_the_warehouse_macro_reads_ids_as_the_ingest_does(text):
     """results.arxiv_id (SQL macro) must name the same paper that arxiv_papers fetched (Python)."""
     import duckdb
 
-    from pipelines.resources import sql
+    from warehouse.database import sql
 
     con = duckdb.connect()
     con.execute(sql("create_macros"))

@@ -12,13 +12,22 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from arxiv_replay import FIXTURES, RECORDED, arxiv_routes, recorded_entries, synthetic_entry
+from arxiv_replay import (
+    FIXTURES,
+    RECORDED,
+    arxiv_routes,
+    recorded_entries,
+    synthetic_entry,
+)
 from replay import Fault, ReplayServer
 
 import assets.arxiv as arxiv_assets
-from assets.arxiv import NOT_FETCHED, STATE_FILE, arxiv_papers
-from pipelines.clients.arxiv import ArxivResource, read_feed
-from pipelines.resources import SnapshotResource, WarehouseResource
+from assets.arxiv import NOT_FETCHED, arxiv_papers
+from assets.sources.arxiv.client import ArxivResource
+from assets.sources.arxiv.feeds import read_feed
+from assets.sources.arxiv.plan import STATE_FILE
+from assets.sources.files import SnapshotResource
+from warehouse.database import WarehouseResource
 
 QUERY = r"/api/query"
 NIGHT = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)

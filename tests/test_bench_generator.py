@@ -14,11 +14,17 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
+from pipeline_harness import build, query  # noqa: E402
+
 from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
 from bench.run import (  # noqa: E402
-    change_footprint, duckdb_equivalent, export_leaderboard_keys, pandas_equivalent, table_reading_floor)
-from pipeline_harness import build, query  # noqa: E402
-from pipelines.resources import WarehouseResource  # noqa: E402
+    change_footprint,
+    duckdb_equivalent,
+    export_leaderboard_keys,
+    pandas_equivalent,
+    table_reading_floor,
+)
+from warehouse.database import WarehouseResource  # noqa: E402
 
 TINY = Params(results=2000, models=400, hub_models=60, papers=250, benchmarks=40, table_files=4, hub_leaderboards=2)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from pipeline_harness import build, failed_checks, write_curated
 
 from assets.checks import asset_checks
-from pipeline_harness import build, failed_checks, write_curated
-from pipelines.resources import WarehouseResource
+from warehouse.database import WarehouseResource
 
 
 def evaluate(warehouse) -> dict[str, bool]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import offline_env, sotaboard
+
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 pytestmark = pytest.mark.slow

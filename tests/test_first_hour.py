@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT, SOTABOARD
 from test_webserver import free_port, graphql_when_up
 

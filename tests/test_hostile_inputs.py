@@ -32,16 +32,18 @@ import dagster as dg
 import duckdb
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from arxiv_replay import arxiv_routes, synthetic_entry
 from conftest import varchar_values
-from pipeline_harness import OFFLINE_HUB
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
+from pipeline_harness import OFFLINE_HUB
 from replay import ReplayServer
 
-from assets.hub import EvalParse, parse_card, parse_model_index
-from pipelines.clients.arxiv import ArxivResource, normalize_arxiv_id, read_feed, split_version
+from assets.sources.arxiv.client import ArxivResource
+from assets.sources.arxiv.feeds import read_feed
+from assets.sources.arxiv.ids import normalize_arxiv_id, split_version
+from assets.sources.hub.cards import EvalParse, parse_card, parse_model_index
 from pipelines.definitions import build_definitions
 from pipelines.settings import BUNDLED_SNAPSHOT, Settings
 
@@ -827,8 +829,9 @@ def test_rows_whose_metrics_are_not_a_mapping_are_quarantined(hostile_run):
 
 
 def test_an_unreadable_csv_does_not_abort_the_table_ingest(hostile_run, tmp_path):
+    from assets.sources.files import SnapshotResource
     from assets.tables import benchmark_table_rows
-    from pipelines.resources import SnapshotResource, WarehouseResource
+    from warehouse.database import WarehouseResource
 
     assert hostile_run.corpus.unreadable_csv                     # ragged and non-UTF-8 CSVs read_csv refuses
     for name, data in hostile_run.corpus.unreadable_csv.items():
@@ -907,7 +910,7 @@ def test_live_fetch_survives_an_entry_with_a_malformed_date():
 
 
 def test_the_jail_refuses_links_out_fifos_and_oversized_files_without_reading(tmp_path):
-    from pipelines.snapshot_files import FileRefused, open_source_file, read_source_file
+    from assets.sources.files import FileRefused, open_source_file, read_source_file
 
     root, outside = tmp_path / "snap", tmp_path / "outside.txt"
     (root / "tables").mkdir(parents=True)
@@ -937,7 +940,7 @@ def test_the_jail_refuses_links_out_fifos_and_oversized_files_without_reading(tm
 
 
 def test_json_nesting_is_bounded_before_parsing():
-    from pipelines.snapshot_files import json_too_deep
+    from assets.sources.files import json_too_deep
 
     assert not json_too_deep(json.dumps([{"task": "T", "datasets": [deep_dataset(20)]}]).encode(), 64)
     assert json_too_deep(json.dumps([{"task": "T", "datasets": [deep_dataset(200)]}]).encode(), 64)
@@ -968,7 +971,8 @@ def test_catalog_typos_are_named_not_misread(text, entries, problem):
 
 def test_a_catalog_typo_does_not_stop_the_catalog_step(tmp_path):
     from assets.catalog import catalog
-    from pipelines.resources import SnapshotResource, WarehouseResource
+    from assets.sources.files import SnapshotResource
+    from warehouse.database import WarehouseResource
 
     write(tmp_path / "snap" / "catalog.yaml", "papers: 1911.02116\norgs: FacebookAI\nmodel: [x]\n")
     resources = {"warehouse": WarehouseResource(path=str(tmp_path / "pub.duckdb"), state_dir=str(tmp_path / "state")),
@@ -990,7 +994,7 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
     a Dagster run fails before its first step writes; a holder killed with -9 releases it."""
     from conftest import offline_env, sotaboard
 
-    from pipelines.resources import RunInProgress, exclusive_run
+    from warehouse.database import RunInProgress, exclusive_run
 
     state = tmp_path / "out" / ".state"
     env = offline_env(tmp_path, SOTABOARD_WAREHOUSE=str(tmp_path / "out" / "sotaboard.duckdb"))
@@ -1014,7 +1018,8 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
                 pass
         # a run launched through Dagster (UI, schedule) takes the lock with its warehouse resource
         from assets.catalog import catalog
-        from pipelines.resources import SnapshotResource, WarehouseResource
+        from assets.sources.files import SnapshotResource
+        from warehouse.database import WarehouseResource
 
         resources = {"warehouse": WarehouseResource(path=str(tmp_path / "out" / "sotaboard.duckdb"),
                                                     state_dir=str(state)),
@@ -1046,8 +1051,8 @@ def test_a_huge_card_renders_in_bounded_time():
 
 @pytest.mark.parametrize("linked", ["hub", "hub/models", "hub/models/org"])
 def test_model_info_in_a_folder_linked_out_of_the_snapshot_is_refused(tmp_path, linked):
-    from assets.hub import model_files
-    from assets.ingest_log import IngestLog
+    from assets.sources.hub.targets import model_files
+    from assets.sources.ingest_log import IngestLog
 
     outside = tmp_path / "outside"
     write(outside / "/".join(["hub", "models", "org"][len(linked.split("/")):] + ["m.json"]),

@@ -9,10 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import real_files
 
-from assets.hub import (
-    EvalParse,
+from assets.sources.hub.cards import (
     CardBounds,
+    EvalParse,
     YamlRefused,
     check_value,
     library_agrees,
@@ -24,8 +25,7 @@ from assets.hub import (
     parse_model_index,
     render_card_html,
 )
-from pipelines.clients.hub import cache_path, repo_id_problem
-from conftest import real_files
+from assets.sources.hub.client import cache_path, repo_id_problem
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 

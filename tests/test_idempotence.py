@@ -6,10 +6,11 @@ import shutil
 
 import dagster as dg
 import pytest
+from pipeline_harness import OFFLINE_HUB, build, query, write_curated
 
 from assets import analytics, catalog, core, tables
-from pipeline_harness import OFFLINE_HUB, build, query, write_curated
-from pipelines.resources import SnapshotResource, WarehouseResource
+from assets.sources.files import SnapshotResource
+from warehouse.database import WarehouseResource
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "models", "benchmarks", "metrics", "results", "quarantine",
           "leaderboard", "sota_history", "model_strengths", "result_conflicts", "table_reconciliation"]

@@ -41,7 +41,7 @@ from conftest import SOTABOARD, offline_env  # noqa: E402
 from hub_replay import hub_routes  # noqa: E402
 from replay import Fault, ReplayServer, Request  # noqa: E402
 
-from pipelines.clients import stable_slot  # noqa: E402
+from assets.sources.http import stable_slot  # noqa: E402
 from pipelines.definitions import build_definitions  # noqa: E402
 from pipelines.settings import BUNDLED_SNAPSHOT, Settings  # noqa: E402
 

@@ -40,10 +40,11 @@ from replay import Fault, ReplayServer  # noqa: E402
 
 from assets.catalog import catalog  # noqa: E402
 from assets.hub import hub_cards, hub_models  # noqa: E402
+from assets.sources.files import SnapshotResource  # noqa: E402
+from assets.sources.hub.client import HubResource  # noqa: E402
 from assets.tables import benchmark_table_rows  # noqa: E402
-from pipelines.clients.hub import HubResource  # noqa: E402
-from pipelines.resources import SnapshotResource, WarehouseResource  # noqa: E402
 from pipelines.settings import BUNDLED_SNAPSHOT  # noqa: E402
+from warehouse.database import WarehouseResource  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -327,7 +328,7 @@ def test_an_org_whose_listing_fails_keeps_its_models(tmp_path):
 def test_a_host_the_source_does_not_use_is_no_outage():
     """A library's background request (huggingface_hub's telemetry, to huggingface.co) that cannot
     connect opens that host's circuit, but says nothing about the Hub at the configured endpoint."""
-    from pipelines.clients import CircuitBreaker
+    from assets.sources.http import CircuitBreaker
 
     breaker = CircuitBreaker()
     for _ in range(breaker.threshold):

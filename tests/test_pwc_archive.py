@@ -16,9 +16,10 @@ from hub_replay import hub_routes  # noqa: E402
 from replay import Fault, ReplayServer  # noqa: E402
 
 from assets.catalog import catalog  # noqa: E402
+from assets.sources.files import SnapshotResource  # noqa: E402
+from assets.sources.hub.client import HubResource  # noqa: E402
 from assets.tables import benchmark_table_rows  # noqa: E402
-from pipelines.clients.hub import HubResource  # noqa: E402
-from pipelines.resources import SnapshotResource, WarehouseResource  # noqa: E402
+from warehouse.database import WarehouseResource  # noqa: E402
 
 ARCHIVE = "pwc-archive/evaluation-tables"
 CELLS = "SELECT task_path, dataset, subdataset, model_name, metric_raw, value_raw FROM raw.table_results ORDER BY ALL"

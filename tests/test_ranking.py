@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pipeline_harness import build, failed_checks, query, write_curated
 
 

@@ -21,8 +21,8 @@ import yaml
 from conftest import offline_env, sotaboard
 from pipeline_harness import write_curated
 
+from assets.pages.site import CSP, MANIFEST, _link, step_chart
 from pipelines.settings import BUNDLED_SNAPSHOT
-from pipelines.site import CSP, MANIFEST, _link, step_chart
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

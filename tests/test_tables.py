@@ -7,17 +7,15 @@ import shutil
 
 import duckdb
 import pytest
+from conftest import parse
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pipeline_harness import build, failed_checks, query, write_curated
 
 from assets import tables
-from assets.ingest_log import IngestLog
-from conftest import parse
-from pipeline_harness import build, failed_checks, query, write_curated
-from pipelines.resources import WarehouseResource
+from assets.sources.ingest_log import IngestLog
 from warehouse import sql
-
-
+from warehouse.database import WarehouseResource
 
 
 @pytest.mark.parametrize("text, value, spread, percent", [

@@ -11,12 +11,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from pipeline_harness import OFFLINE_HUB, build, query, write_curated
 
 from assets import catalog, tables
 from assets.hub import hub_cards, hub_models
-from pipeline_harness import OFFLINE_HUB, build, query, write_curated
-from pipelines.resources import SnapshotResource, WarehouseResource
+from assets.sources.files import SnapshotResource
 from pipelines.settings import BUNDLED_SNAPSHOT
+from warehouse.database import WarehouseResource
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "raw.table_files", "results", "quarantine", "leaderboard",
           "model_strengths", "table_reconciliation"]

@@ -8,11 +8,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from assets.hub import EvalParse, check_value, load_front_matter_yaml, parse_model_index, split_card
-from assets.ingest_log import EXCERPT_CHARS, failure_payload
 from conftest import parse
 from pipeline_harness import build, failed_checks, query, write_curated
+
+from assets.sources.hub.cards import (
+    EvalParse,
+    check_value,
+    load_front_matter_yaml,
+    parse_model_index,
+    split_card,
+)
+from assets.sources.ingest_log import EXCERPT_CHARS, failure_payload
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 DATA = Path(__file__).parent / "data"

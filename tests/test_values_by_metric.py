@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pipeline_harness import build, query, write_curated
 
 

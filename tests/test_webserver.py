@@ -10,7 +10,6 @@ import time
 import urllib.request
 
 import pytest
-
 from conftest import PROJECT, offline_env
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@
 -- with one record key that carries it (for the quarantine) and how many records carry it.
 -- Sources: Hub model tags (raw.hub_models.arxiv_ids), benchmark table rows whose paper_url or
 -- source_url is on arxiv.org (or an arXiv DOI / "arXiv:" reference), papers of the catalog.
--- Normalising and validating the ids is done in Python (pipelines.clients.arxiv.normalize_arxiv_id).
+-- Normalising and validating the ids is done in Python (assets.sources.arxiv.ids.normalize_arxiv_id).
 CREATE OR REPLACE TEMP TABLE arxiv_references AS
 WITH refs AS (
     SELECT 'hub' AS source, m.model_id AS record_key, trim(t.ref) AS reference

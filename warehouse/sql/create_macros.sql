@@ -49,7 +49,7 @@ CREATE OR REPLACE MACRO hub_dataset(dataset_type, dataset_name, dataset_config) 
 
 -- The arXiv id (no version) in a reference: URL (abs/pdf, any version), "arXiv:" prefix, arXiv DOI
 -- (10.48550/arXiv.<id>), bare id. Old-style ids keep their archive in lower case and drop the
--- subject class (math.GT/0309136 -> math/0309136), as pipelines.clients.arxiv.normalize_arxiv_id does.
+-- subject class (math.GT/0309136 -> math/0309136), as assets.sources.arxiv.ids.normalize_arxiv_id does.
 CREATE OR REPLACE MACRO arxiv_id_of(text) AS
     nullif(coalesce(
         nullif(regexp_extract(text, '(?i)(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*|10\.48550/arxiv\.|^\s*)(\d{4}\.\d{4,5})(?:v\d+)?', 1), ''),

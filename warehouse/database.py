@@ -1,4 +1,5 @@
-"""Dagster resources: the DuckDB warehouse (working database and published file) and the sources."""
+"""The warehouse resource: the working DuckDB database every asset builds, the published file analysts
+read, and the run lock that keeps one run at a time per state directory."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import dagster as dg
 import duckdb
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from pipelines.settings import InputLimits
 from warehouse import REFERENCE_DIR, sql
 
 LOCK_WAIT_SECONDS = 120
@@ -141,43 +141,6 @@ def _remove_abandoned_builds(target: Path) -> None:
             pass
 
 
-class SnapshotResource(dg.ConfigurableResource):
-    """Where ingest reads source files: the snapshot directory, or in live mode the fetch cache
-    that the live clients fill in the same layout (so both modes parse the same files)."""
-
-    source: str
-    snapshot_dir: str
-    cache_dir: str
-    pwc_archive: str = ""  # Hub dataset id of the archived Papers with Code tables (live mode), "" for none
-    # Bounds checked before a file is read (`pipelines.snapshot_files`): a file over its cap is
-    # quarantined unread. What each means: `pipelines.settings.InputLimits`.
-    max_table_file_bytes: int = InputLimits.table_file_bytes
-    max_card_bytes: int = InputLimits.card_bytes
-    max_model_info_bytes: int = InputLimits.model_info_bytes
-    max_feed_bytes: int = InputLimits.feed_bytes
-    max_leaderboard_bytes: int = InputLimits.leaderboard_bytes
-    max_json_depth: int = InputLimits.json_depth
-    card_render_chars: int = InputLimits.card_render_chars
-
-    @property
-    def live(self) -> bool:
-        return self.source == "live"
-
-    @property
-    def root(self) -> Path:
-        return Path(self.cache_dir if self.live else self.snapshot_dir)
-
-    def lacking(self, *parts: str) -> list[str]:
-        """The parts of the snapshot layout (`hub/models`, `tables`, ...) absent from a snapshot; in
-        live mode nothing is lacking (the clients fill the cache)."""
-        return [] if self.live else [f"{part}/" for part in parts if not (self.root / part).is_dir()]
-
-    @property
-    def catalog_path(self) -> Path:
-        """The tracked catalog always comes from the configured snapshot, in both modes."""
-        return Path(self.snapshot_dir) / "catalog.yaml"
-
-
 class RunInProgress(Exception):
     """Another run holds the state directory's run lock."""
 
@@ -232,9 +195,3 @@ def exclusive_run(state_dir: Path) -> Iterator[Path]:
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-class SiteResource(dg.ConfigurableResource):
-    """Where the static site of the published warehouse is rendered (SOTABOARD_SITE_DIR)."""
-
-    out_dir: str

@@ -15,6 +15,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
+
 _FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
                stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
 
@@ -111,3 +113,70 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Bounds on every kind of input file, checked before it is read (and on what is done with it)."""
+
+    table_file_bytes: int = 512_000_000
+    card_bytes: int = 10_000_000
+    model_info_bytes: int = 5_000_000
+    feed_bytes: int = 50_000_000
+    leaderboard_bytes: int = 50_000_000
+    json_depth: int = 64                  # nesting of arrays and objects in a table file
+    # A longer card body is rendered up to here, with a note: rendering costs up to about 50 us per
+    # character of some markdown (nested brackets), and grows with the square of HTML nesting.
+    card_render_chars: int = 100_000
+
+    @classmethod
+    def from_env(cls, env: os._Environ | dict) -> "InputLimits":
+        def cap(name: str, default: int) -> int:
+            text = env.get(name, "").strip()
+            if not text:
+                return default
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"{name} must be a positive number of bytes, not {text!r}")
+            return int(text)
+
+        return cls(cap("SOTABOARD_MAX_TABLE_BYTES", cls.table_file_bytes),
+                   cap("SOTABOARD_MAX_CARD_BYTES", cls.card_bytes),
+                   cap("SOTABOARD_MAX_MODEL_INFO_BYTES", cls.model_info_bytes),
+                   cap("SOTABOARD_MAX_FEED_BYTES", cls.feed_bytes))
+
+
+class SnapshotResource(dg.ConfigurableResource):
+    """Where ingest reads source files: the snapshot directory, or in live mode the fetch cache
+    that the live clients fill in the same layout (so both modes parse the same files)."""
+
+    source: str
+    snapshot_dir: str
+    cache_dir: str
+    pwc_archive: str = ""  # Hub dataset id of the archived Papers with Code tables (live mode), "" for none
+    # Bounds checked before a file is read (`assets.sources.files`): a file over its cap is
+    # quarantined unread. What each means: `assets.sources.files.InputLimits`.
+    max_table_file_bytes: int = InputLimits.table_file_bytes
+    max_card_bytes: int = InputLimits.card_bytes
+    max_model_info_bytes: int = InputLimits.model_info_bytes
+    max_feed_bytes: int = InputLimits.feed_bytes
+    max_leaderboard_bytes: int = InputLimits.leaderboard_bytes
+    max_json_depth: int = InputLimits.json_depth
+    card_render_chars: int = InputLimits.card_render_chars
+
+    @property
+    def live(self) -> bool:
+        return self.source == "live"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.cache_dir if self.live else self.snapshot_dir)
+
+    def lacking(self, *parts: str) -> list[str]:
+        """The parts of the snapshot layout (`hub/models`, `tables`, ...) absent from a snapshot; in
+        live mode nothing is lacking (the clients fill the cache)."""
+        return [] if self.live else [f"{part}/" for part in parts if not (self.root / part).is_dir()]
+
+    @property
+    def catalog_path(self) -> Path:
+        """The tracked catalog always comes from the configured snapshot, in both modes."""
+        return Path(self.snapshot_dir) / "catalog.yaml"

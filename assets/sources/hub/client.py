@@ -59,12 +59,16 @@ from huggingface_hub.errors import (  # noqa: E402
 )
 from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo  # noqa: E402
 from huggingface_hub.repocard import REGEX_YAML_BLOCK  # noqa: E402
-from huggingface_hub.utils import build_hf_headers, disable_progress_bars, hf_raise_for_status  # noqa: E402
+from huggingface_hub.utils import (  # noqa: E402
+    build_hf_headers,
+    disable_progress_bars,
+    hf_raise_for_status,
+)
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook  # noqa: E402
 from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
 
-from pipelines.clients import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot  # noqa: E402
-from pipelines.snapshot_files import write_atomic  # noqa: E402
+from assets.sources.files import write_atomic  # noqa: E402
+from assets.sources.http import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot  # noqa: E402
 
 # Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
 MODEL_EXPAND = [

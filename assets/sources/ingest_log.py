@@ -13,8 +13,8 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from pipelines.clients import UNREACHABLE_AFTER
-from pipelines.resources import utc_now
+from assets.sources.http import UNREACHABLE_AFTER
+from warehouse.database import utc_now
 
 # The longest text a quarantined record's payload keeps of any one field (an excerpt, a name, a value).
 EXCERPT_CHARS = 500

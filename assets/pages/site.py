@@ -25,8 +25,8 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from pipelines.model_page import WarehouseMissing, _params, _value
-from pipelines.snapshot_files import write_atomic
+from assets.pages.model_page import WarehouseMissing, _params, _value
+from assets.sources.files import write_atomic
 from warehouse import sql
 
 HERE = Path(__file__).parent
