@@ -70,7 +70,6 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     log = IngestLog("arxiv", snapshot.source, lacks=snapshot.lacking("arxiv"))
     now = utc_now()
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
         con.execute(sql("arxiv_references"))
         rows = con.execute("SELECT source, reference, record_key, records FROM arxiv_references").fetchall()
     refs = collect_references(rows, log)
@@ -106,7 +105,6 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
 
     missing = pd.DataFrame(missing_rows, columns=["arxiv_id", "reason", "seen_at"])
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
         con.register("missing_papers", missing)
         con.execute("BEGIN")
         warehouse.replace_rows(con, "raw.arxiv_papers", "arxiv_id",

@@ -126,7 +126,6 @@ def catalog(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.Mate
     log.records = len(entries)
     frame = pd.DataFrame(entries, columns=["kind", "key"], dtype="string")
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
         con.register("catalog_entries", frame)
         con.execute("DELETE FROM raw.catalog")
         con.execute("INSERT INTO raw.catalog SELECT kind, key FROM catalog_entries")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from warehouse import Table, tables
 from warehouse.database import WarehouseResource
 
 SAMPLE_ROWS = 5
@@ -17,23 +18,23 @@ SAMPLE_ROWS = 5
 
 @dataclass(frozen=True)
 class Check:
-    asset: str
+    asset: str  # the table it checks, an asset key
     name: str
     description: str
     violations_sql: str
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
 
 
-def unique_key(asset: str, table: str, *key: str) -> Check:
-    cols = ", ".join(key)
-    nulls = " OR ".join(f"{c} IS NULL" for c in key)
-    return Check(asset, f"{table}_key_unique_not_null", f"{table}: ({cols}) is unique and never NULL",
-                 f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY ALL HAVING count(*) > 1 OR {nulls}")
+def unique_key(table: Table) -> Check:
+    cols = ", ".join(table.key)
+    nulls = " OR ".join(f"{c} IS NULL" for c in table.key)
+    return Check(table.name, f"{table.name}_key_unique_not_null", f"{table.name}: ({cols}) is unique and never NULL",
+                 f"SELECT {cols}, count(*) AS n FROM {table.name} GROUP BY ALL HAVING count(*) > 1 OR {nulls}")
 
 
-def references(asset: str, table: str, column: str, parent: str, parent_column: str,
+def references(table: str, column: str, parent: str, parent_column: str,
                severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> Check:
-    return Check(asset, f"{table}_{column}_references_{parent}", f"every {table}.{column} is in {parent}",
+    return Check(table, f"{table}_{column}_references_{parent}", f"every {table}.{column} is in {parent}",
                  f"SELECT DISTINCT c.{column} FROM {table} AS c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
                  f"(SELECT 1 FROM {parent} AS p WHERE p.{parent_column} = c.{column})", severity)
 
@@ -41,20 +42,15 @@ def references(asset: str, table: str, column: str, parent: str, parent_column: 
 LEADERBOARD_GROUP = "benchmark_id, metric, split, setting"
 
 CHECKS = [
-    unique_key("metrics", "metrics", "metric"),
+    # every key the registry declares (warehouse/tables.yaml)
+    *(unique_key(table) for table in tables() if table.key),
     Check("metrics", "metrics_direction_valid", "direction is higher, lower or NULL",
           "SELECT metric, direction FROM metrics WHERE direction NOT IN ('higher', 'lower')"),
-    unique_key("benchmarks", "benchmarks", "benchmark_id"),
-    unique_key("benchmarks", "benchmark_aliases", "alias", "benchmark_id", "source"),
-    unique_key("models", "model_aliases", "alias", "model_id"),
-    references("benchmarks", "benchmark_aliases", "benchmark_id", "benchmarks", "benchmark_id"),
-    unique_key("models", "models", "model_id"),
-    unique_key("papers", "papers", "arxiv_id"),
-    unique_key("results", "results", "result_id"),
-    references("results", "results", "model_id", "models", "model_id"),
-    references("results", "results", "benchmark_id", "benchmarks", "benchmark_id"),
-    references("results", "results", "metric", "metrics", "metric"),
-    references("results", "results", "arxiv_id", "papers", "arxiv_id", dg.AssetCheckSeverity.WARN),
+    references("benchmark_aliases", "benchmark_id", "benchmarks", "benchmark_id"),
+    references("results", "model_id", "models", "model_id"),
+    references("results", "benchmark_id", "benchmarks", "benchmark_id"),
+    references("results", "metric", "metrics", "metric"),
+    references("results", "arxiv_id", "papers", "arxiv_id", dg.AssetCheckSeverity.WARN),
     Check("results", "results_percent_in_range", "values of percent metrics lie in [0, 100]",
           "SELECT result_id, metric, value FROM results WHERE unit = 'percent' AND NOT value BETWEEN 0 AND 100"),
     Check("results", "results_verified_not_in_conflict", "no result is both verified and in conflict",
@@ -64,10 +60,9 @@ CHECKS = [
     Check("quarantine", "quarantine_payloads_are_json", "every quarantined record carries a payload: a JSON object "
           "that identifies it", "SELECT * FROM quarantine WHERE NOT coalesce(json_valid(payload), false) "
           "OR json_type(payload::JSON) <> 'OBJECT'", dg.AssetCheckSeverity.WARN),
-    Check("quarantine", "table_files_reconcile", "per table file: cells = results + quarantined + facts",
+    Check("table_reconciliation", "table_files_reconcile", "per table file: cells = results + quarantined + facts",
           "SELECT * FROM table_reconciliation WHERE NOT reconciles"),
-    unique_key("leaderboard", "leaderboard", *LEADERBOARD_GROUP.split(", "), "model_id"),
-    references("leaderboard", "leaderboard", "result_id", "results", "result_id"),
+    references("leaderboard", "result_id", "results", "result_id"),
     Check("leaderboard", "leaderboard_rank_within_n", "1 <= rank <= n_models",
           "SELECT * FROM leaderboard WHERE rank < 1 OR rank > n_models"),
     Check("leaderboard", "leaderboard_every_group_has_sota", "every ranked group has a rank 1",
@@ -76,13 +71,9 @@ CHECKS = [
           f"SELECT {LEADERBOARD_GROUP} FROM leaderboard GROUP BY ALL HAVING count(*) <> max(n_models)"),
     Check("sota_history", "sota_history_one_current_holder", "each leaderboard has one current record",
           f"SELECT {LEADERBOARD_GROUP} FROM sota_history GROUP BY ALL HAVING count(*) FILTER (WHERE is_current) <> 1"),
-    unique_key("model_strengths", "model_strengths", "model_id", "area"),
-    references("model_strengths", "model_strengths", "model_id", "models", "model_id"),
-    unique_key("source_freshness", "source_freshness", "source"),
-    unique_key("result_conflicts", "result_conflicts", "result_id", "other_result_id"),
+    references("model_strengths", "model_id", "models", "model_id"),
     Check("result_conflicts", "result_conflicts_flagged", "the lower-precedence side of every conflict is flagged",
           "SELECT c.result_id FROM result_conflicts c JOIN results r USING (result_id) WHERE NOT r.conflict"),
-    unique_key("hub_rank_comparison", "hub_rank_comparison", "dataset_id", "model_id", "metric", "split", "setting"),
 ]
 
 

@@ -90,8 +90,6 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
     root = snapshot.root
     extra: dict[str, Any] = {}
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
-        warehouse.run_sql(con, "create_macros")
         targets = read_targets(con)
     if snapshot.live:
         with hub.open() as client:
@@ -162,7 +160,6 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     log = IngestLog("hub-cards", snapshot.source, lacks=snapshot.lacking("hub/cards"))
     root = snapshot.root
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
         models = con.execute(
             "SELECT model_id, requested_id, sha, source_file FROM raw.hub_models ORDER BY model_id").fetchall()
         previous = dict(con.execute("SELECT model_id, sha FROM raw.hub_cards").fetchall())
@@ -242,7 +239,6 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
     log = IngestLog("hub-leaderboards", snapshot.source, lacks=snapshot.lacking("hub/leaderboards"))
     root = snapshot.root
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
         dataset_ids = tracked_dataset_ids(con)
     if snapshot.live:
         with hub.open() as client:

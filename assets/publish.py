@@ -2,22 +2,18 @@
 
 import dagster as dg
 
+from warehouse import published_tables, sql_assets
 from warehouse.database import WarehouseResource
 
-# Relations of the published warehouse (the analysts' contract; warehouse/README.md documents them).
-PUBLISHED_TABLES = [
-    "models", "model_aliases", "model_facts", "model_ambiguities", "papers", "benchmarks", "benchmark_aliases", "metrics",
-    "metric_names", "unknown_metrics", "results", "leaderboard", "sota_history", "model_strengths",
-    "source_freshness", "entity_freshness", "leaderboard_freshness", "quarantine", "table_reconciliation",
-    "result_conflicts", "hub_rank_comparison",
-]
-PUBLISHED_VIEW_SQL = ["model_page"]
+# Relations of the published warehouse (the analysts' contract; warehouse/README.md documents them),
+# as warehouse/tables.yaml marks them: tables copied, and the SQL files whose views are recreated.
+PUBLISHED_TABLES = [table.name for table in published_tables() if not table.view]
+PUBLISHED_VIEW_SQL = [asset.name for asset in sql_assets() if any(t.view and t.published for t in asset.tables)]
 
 
 @dg.asset(
     group_name="publish",
-    deps=["quarantine", "leaderboard", "sota_history", "model_strengths", "source_freshness", "model_page",
-          "result_conflicts", "hub_rank_comparison"],
+    deps=[table.name for table in published_tables()],
     kinds={"duckdb"},
     pool="warehouse",
 )

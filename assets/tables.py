@@ -293,8 +293,6 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
                          columns=["source_file", "bytes", "sha256"]).astype(
                              {"source_file": "string", "bytes": "int64", "sha256": "string"})
     with warehouse.connect() as con:
-        warehouse.run_sql(con, "create_raw_schema")
-        warehouse.run_sql(con, "create_macros")
         con.register("found_table_files", found)
         con.execute("BEGIN")
         removed = con.execute("SELECT count(*) FROM raw.table_files WHERE source_file NOT IN "

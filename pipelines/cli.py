@@ -35,15 +35,27 @@ CHECK_STEPS = {f"{check.asset}_{check.name}": check.name for check in CHECKS}
 DEV_SUPERSESSION_FILTER = "ignore:Function `dev_command` is superseded:Warning"
 
 
-def _apply_flags(args: argparse.Namespace) -> None:
-    """Flags become the environment the code location reads, so `run` and `dagster dev` agree."""
+def _flag_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The settings the flags give, as the environment variables they stand for (a flag wins)."""
+    given: dict[str, str] = {}
     for flag, variable in (("source", "SOTABOARD_SOURCE"), ("snapshot", "SOTABOARD_SNAPSHOT"),
                            ("warehouse", "SOTABOARD_WAREHOUSE")):
         value = getattr(args, flag, None)
         if value:
-            os.environ[variable] = str(Path(value).absolute()) if flag != "source" else value
+            given[variable] = str(Path(value).absolute()) if flag != "source" else value
     if getattr(args, "publish_anyway", False):
-        os.environ["SOTABOARD_PUBLISH_ANYWAY"] = "1"
+        given["SOTABOARD_PUBLISH_ANYWAY"] = "1"
+    return given
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of a command run in this process: the environment, then its flags."""
+    return Settings.from_env({**os.environ, **_flag_environment(args)})
+
+
+def _use_dagster_home() -> None:
+    """DAGSTER_HOME (default `.dagster_home/` in the working directory), with sotaboard's instance
+    configuration (`pipelines/dagster.yaml`) unless it has its own."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster_home").absolute())))
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
@@ -95,11 +107,9 @@ def _error_line(error) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    _apply_flags(args)
-    settings = Settings.from_env()
-    from pipelines.definitions import (
-        build_definitions,  # after the flags reached the environment
-    )
+    settings = _settings(args)
+    _use_dagster_home()
+    from pipelines.definitions import build_definitions
     from warehouse.database import RunInProgress, exclusive_run
 
     defs = build_definitions(settings)
@@ -212,7 +222,6 @@ def _print_summary(path: Path) -> None:
 
 
 def model(args: argparse.Namespace) -> int:
-    _apply_flags(args)
     from assets.pages.model_page import (
         AmbiguousModel,
         ModelNotFound,
@@ -222,7 +231,7 @@ def model(args: argparse.Namespace) -> int:
     )
 
     try:
-        page = load_model_page(Settings.from_env().warehouse_path, args.model_id)
+        page = load_model_page(_settings(args).warehouse_path, args.model_id)
     except (ModelNotFound, WarehouseMissing) as exc:
         print(f"sotaboard model: {exc}", file=sys.stderr)
         return 1
@@ -242,11 +251,10 @@ def model(args: argparse.Namespace) -> int:
 
 
 def site(args: argparse.Namespace) -> int:
-    _apply_flags(args)
     from assets.pages.model_page import WarehouseMissing
     from assets.pages.site import build_site
 
-    settings = Settings.from_env()
+    settings = _settings(args)
     out = Path(args.out).absolute() if args.out else settings.site_dir
     if out is None:
         print("sotaboard site: say where with --out DIR (or SOTABOARD_SITE_DIR)", file=sys.stderr)
@@ -261,7 +269,10 @@ def site(args: argparse.Namespace) -> int:
 
 
 def dev(args: argparse.Namespace) -> int:
-    _apply_flags(args)
+    # `dagster dev` loads the code location in processes of its own: the flags reach them as the
+    # environment variables they stand for
+    os.environ.update(_flag_environment(args))
+    _use_dagster_home()
     # the Dagster of sotaboard's own environment, whether or not that environment's bin is on PATH
     command = [sys.executable, "-W", DEV_SUPERSESSION_FILTER, "-m", "dagster", "dev",
                "-w", str(PROJECT / "workspace.yaml"), *args.dagster_args]

@@ -15,9 +15,9 @@ from assets.sources.arxiv.client import ArxivResource
 from assets.sources.files import SnapshotResource
 from assets.sources.hub.client import HubResource
 from pipelines.settings import Settings
+from warehouse import ingest_tables
 from warehouse.database import WarehouseResource
 
-INGEST_ASSETS = ["catalog", "benchmark_table_rows", "hub_models", "hub_cards", "hub_leaderboards", "arxiv_papers"]
 # A nightly run that did not happen shows as a failed freshness check on the ingest assets.
 FRESHNESS_WINDOW = timedelta(hours=26)
 
@@ -33,7 +33,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # Freshness checks are superseded by FreshnessPolicy, which open-source Dagster 1.13 evaluates only
         # with the preview setting `freshness: enabled` in dagster.yaml; checks work on any instance.
         warnings.simplefilter("ignore", dg.SupersessionWarning)
-        freshness_checks = dg.build_last_update_freshness_checks(assets=INGEST_ASSETS,
+        freshness_checks = dg.build_last_update_freshness_checks(assets=list(ingest_tables()),
                                                                  lower_bound_delta=FRESHNESS_WINDOW)
         # running by default, like the schedule: the freshness checks are only evaluated by this sensor
         freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks,
@@ -78,4 +78,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(Settings.from_env())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location of `workspace.yaml` (`dagster dev`, the schedule): built when Dagster loads
+    it, from the environment's settings. `sotaboard run` builds its own from the settings it was given."""
+    return build_definitions(Settings.from_env())

@@ -45,7 +45,7 @@ def build(snapshot: Path, state: Path, seed_sql: str | None = None, ingest_hub: 
         with warehouse.connect() as con:
             con.execute(seed_sql)
     built = dg.load_assets_from_modules([core, analytics])
-    keys = {a.key for a in built}
+    keys = {key for a in built for key in a.keys}
     checks = [c for c in asset_checks if all(k.asset_key in keys for k in c.check_keys)]
     result = dg.materialize([*built, *checks], resources=resources, raise_on_error=False)
     return result, warehouse

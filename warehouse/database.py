@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from warehouse import REFERENCE_DIR, sql
@@ -39,6 +40,7 @@ class WarehouseResource(dg.ConfigurableResource):
     state_dir: str
     # publish although a source failed wholesale tonight (its entities keep their last good data, stale)
     publish_anyway: bool = False
+    _prepared: bool = PrivateAttr(default=False)
 
     @property
     def published_path(self) -> Path:
@@ -72,6 +74,11 @@ class WarehouseResource(dg.ConfigurableResource):
             # loads a million rows in many commits would otherwise rewrite the file at each.
             con.execute("SET checkpoint_threshold = ?", [CHECKPOINT_THRESHOLD])
             con.execute("SET VARIABLE reference_dir = ?", [str(REFERENCE_DIR)])
+            if not self._prepared:
+                # the raw schema and the macros, once per run (both persist in the file)
+                self.run_sql(con, "create_raw_schema")
+                self.run_sql(con, "create_macros")
+                self._prepared = True
             yield con
         finally:
             con.close()
