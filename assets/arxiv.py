@@ -81,7 +81,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
         plan = fetch_live(arxiv, snapshot.root, refs.versions, known, log, now)
     with warehouse.connect() as con:
         scan = scan_feeds(con, snapshot.root, snapshot.max_feed_bytes)
-        log.recall(con, "raw.arxiv_feed_files")
+        log.recall("raw.arxiv_feed_files")
     state = FetchState.load(snapshot.root / "arxiv" / STATE_FILE) if snapshot.live else FetchState()
     rejected = state.rejected
     asked = last_asked(scan, state)

@@ -182,7 +182,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
         con.execute("BEGIN")
         log.save_stale(con, "card", [m for m, *_ in models])
         save_cards(con, parsed, unchanged)
-        log.recall(con, "raw.hub_card_parses")
+        log.recall("raw.hub_card_parses")
         cards, without_card, seen, loaded = con.execute(
             "SELECT (SELECT count(*) FROM raw.hub_cards), count(*) FILTER (WHERE without_card), "
             "coalesce(sum(eval_results_seen), 0), (SELECT count(*) FROM raw.hub_eval_results) "

@@ -31,7 +31,8 @@ from warehouse.database import WarehouseResource, utc_now
 TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
 PARSER_VERSION = code_version(__file__, *(sql(name) for name in (
-    "create_table_docs", "read_table_json_by_shape", "read_table_files", "benchmark_table_rows", "create_macros")))
+    "create_table_docs", "read_table_json_by_shape", "read_table_files", "read_archive_parquet", "benchmark_table_rows",
+    "create_macros")))
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
@@ -117,13 +118,10 @@ def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
         log.fail(relative, reason, failure_payload(file=relative, excerpt=excerpt))
 
 
-def _read_archive_parquet(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> None:
+def _read_archive_parquet(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path) -> None:
     """Tasks of a Parquet file of the Papers with Code archive (one task per row) into table_task_docs."""
     try:
-        con.execute(
-            "INSERT INTO table_task_docs SELECT ?, row_number() OVER () - 1, to_json(p) FROM read_parquet(?) AS p",
-            [str(path), str(path)],
-        )
+        warehouse.run_sql(con, "read_archive_parquet", table_file=str(path))
     except duckdb.Error as exc:
         raise TableFileRefused(f"unreadable Parquet: {str(exc).splitlines()[0]}") from None
 
@@ -144,7 +142,7 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
     if path.suffix == ".csv":
         return _load_curated_csv(con, path, root, log), 0
     if path.suffix == ".parquet":
-        _read_archive_parquet(con, path, root, log)
+        _read_archive_parquet(con, warehouse, path)
     elif not read_by_shape:
         _read_table_json(con, warehouse, path, root, log, data)
     warehouse.run_sql(con, "benchmark_table_rows", root=str(root), source_file=str(path.relative_to(root)),
@@ -169,9 +167,9 @@ def _json_table_bytes(snapshot: SnapshotResource, base: Path, path: Path) -> byt
 
 def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, snapshot: SnapshotResource,
                       paths: dict[str, tuple[Path, Path]], log: IngestLog, kept: set[str], name: str, size: int,
-                      sha256: str) -> tuple[list[tuple[str, str, str | None]], tuple[int, int]]:
+                      sha256: str) -> tuple[int, int]:
     """Load one listed table file in its own transaction on its own cursor and record it in
-    raw.table_files; return what it refused, and its rows flattened and kept. `kept`: the files
+    raw.table_files, with what it refused; return its rows flattened and kept. `kept`: the files
     whose rows of an earlier reading are still there. A file DuckDB cannot read at all, or nested
     too deep, is recorded alone, without rows."""
     base, path = paths[name]
@@ -200,7 +198,7 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
         cursor.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
                        [name, size, sha256, PARSER_VERSION, failures, utc_now()])
         cursor.execute("COMMIT")
-    return file_log.failures, rows
+    return rows
 
 
 def _drop_rows_of_files_not_kept(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource) -> None:
@@ -307,17 +305,17 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         _drop_rows_of_files_not_kept(con, warehouse)
         kept = {name for (name,) in con.execute("SELECT source_file FROM table_files_kept").fetchall()}
         con.execute("COMMIT")
-        log.recall(con, "raw.table_files")
+        # the refusals of every file read, kept or read now, are in its raw.table_files row
+        log.recall("raw.table_files")
         # Flattening one file keeps one core busy: files are read side by side, each on its own
         # connection and in its own transaction, the largest first (so that no large file is left
-        # to one core at the end); their refusals join the log in file order.
+        # to one core at the end); each records its refusals in its raw.table_files row.
         with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
             loads = {file: pool.submit(_read_listed_file, con, warehouse, snapshot, paths, log, kept, *file)
                      for file in sorted(to_read, key=lambda file: file.bytes, reverse=True)}
             flattened = reused = 0
             for file in to_read:
-                failures, (file_flattened, file_reused) = loads[file].result()
-                log.failures.extend(failures)
+                file_flattened, file_reused = loads[file].result()
                 flattened, reused = flattened + file_flattened, reused + file_reused
         con.register("refused_table_files", refused)
         con.execute("BEGIN")

@@ -1,4 +1,4 @@
-"""Rank semantics of SPEC.md on hand-made leaderboards (curated CSV rows through the real assets)."""
+"""Rank semantics as warehouse/README.md defines them, on hand-made leaderboards (curated CSV rows through the real assets)."""
 
 from __future__ import annotations
 

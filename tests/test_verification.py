@@ -1,4 +1,4 @@
-"""Verification flags of SPEC.md, on hand-made results from several sources."""
+"""Verification flags as warehouse/README.md defines them, on hand-made results from several sources."""
 
 from __future__ import annotations
 

@@ -98,6 +98,8 @@ class IngestLog:
     outage: str | None = None        # why the source failed wholesale tonight (see `judge_fetch`), else None
     # entities whose fetch failed tonight, (entity, entity_id, reason): they keep their last good data
     stale: list[tuple[str, str, str]] = field(default_factory=list)
+    recalled: list[str] = field(default_factory=list)   # tables whose kept failures are quarantined again
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined records by kind of reason, once saved
 
     def fail(self, record_key: str, reason: str, payload: str | None) -> None:
         """Quarantine a record; `payload` is JSON text (`failure_payload`, or built the same way in SQL)."""
@@ -115,29 +117,35 @@ class IngestLog:
         elif self.fetch_failures >= UNREACHABLE_AFTER and 2 * self.fetch_failures > self.fetches:
             self.outage = f"{self.fetch_failures} of {self.fetches} fetches failed"
 
-    def recall(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
-        """Add the records refused by the files or models that an incremental ingest kept in
-        `table` (its `failures` column): they are quarantined again although not read again."""
-        for key, reason, payload in con.execute(
-                f"SELECT f.record_key, f.reason, f.payload FROM {table}, unnest(failures) AS u(f)").fetchall():
-            self.fail(key, reason, payload)
+    def recall(self, table: str) -> None:
+        """Quarantine again, when the log is saved, the records refused by the files or models that an
+        incremental ingest keeps in `table` (its `failures` column), although they are not read again:
+        they go from that table to raw.ingest_failures in SQL."""
+        self.recalled.append(table)
 
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Replace this source's failures and append its run row (idempotent per run)."""
+        """Replace this source's failures (those logged here and those recalled) and append its run
+        row (idempotent per run)."""
         frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")
-        frame = frame.drop_duplicates()
         seen_at = utc_now()
+        recalled = "".join(f" UNION ALL SELECT f.record_key, f.reason, f.payload FROM {table}, unnest(failures) AS u(f)"
+                           for table in self.recalled)
         con.register("source_failures", frame)
         con.execute("DELETE FROM raw.ingest_failures WHERE source = ?", [self.source])
         con.execute(
-            "INSERT INTO raw.ingest_failures SELECT ?, record_key, reason, payload, ? FROM source_failures",
+            "INSERT INTO raw.ingest_failures SELECT DISTINCT ?, record_key, reason, payload, ? "
+            f"FROM (SELECT record_key, reason, payload FROM source_failures{recalled})",
             [self.source, seen_at],
         )
+        con.unregister("source_failures")
+        self.reasons = dict(con.execute(
+            "SELECT split_part(reason, ':', 1) AS kind, count(*) FROM raw.ingest_failures WHERE source = ? "
+            "GROUP BY kind ORDER BY count(*) DESC, kind", [self.source]).fetchall())
         con.execute(
             "INSERT INTO raw.source_runs (source, started_at, finished_at, mode, records, failures, requests, retries, "
             "fetches, fetch_failures, outage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.source, self.started_at, seen_at, self.mode, self.records, len(frame), self.requests, self.retries,
-             self.fetches, self.fetch_failures, self.outage],
+            [self.source, self.started_at, seen_at, self.mode, self.records, sum(self.reasons.values()), self.requests,
+             self.retries, self.fetches, self.fetch_failures, self.outage],
         )
 
     def save_stale(self, con: duckdb.DuckDBPyConnection, entity: str, tracked: list[str]) -> None:
@@ -163,13 +171,13 @@ class IngestLog:
                       "fetch_failures": self.fetch_failures})
 
     def metadata(self) -> dict[str, dg.MetadataValue]:
-        reasons = pd.Series([reason.split(":")[0] for _, reason, _ in self.failures], dtype="string")
+        """What the saved log holds, for the asset's materialization."""
         return {
             "records": dg.MetadataValue.int(self.records),
-            "quarantined": dg.MetadataValue.int(len(self.failures)),
+            "quarantined": dg.MetadataValue.int(sum(self.reasons.values())),
             "requests": dg.MetadataValue.int(self.requests),
             "retries": dg.MetadataValue.int(self.retries),
-            "quarantine_reasons": dg.MetadataValue.json(reasons.value_counts().to_dict()),
+            "quarantine_reasons": dg.MetadataValue.json(self.reasons),
             "snapshot_lacks": dg.MetadataValue.json(self.lacks),
             "source": dg.MetadataValue.text(self.source),
             "fetches": dg.MetadataValue.int(self.fetches),

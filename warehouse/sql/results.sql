@@ -1,6 +1,6 @@
 -- results: one row per reported value of one metric for one model on one benchmark from one
 -- source (key: result_id, a hash of source and the source's record key), value normalised to the
--- metric's unit, with verification flags and reasons (SPEC: Verification).
+-- metric's unit, with verification flags and reasons (the verification definition of warehouse/README.md).
 -- result_rejects: every source value that could not become a result, with its reason and a payload
 -- (JSON text) naming the model, benchmark, metric and raw value as the source wrote them.
 CREATE OR REPLACE TEMP TABLE benchmark_keys AS
@@ -138,7 +138,7 @@ WITH shares AS (
     FROM scaled
 )
 SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,
-       -- SPEC precedence: reproduced > official leaderboard > paper > card claim
+       -- precedence (warehouse/README.md): reproduced > official leaderboard > paper > card claim
        CASE WHEN verify_token IS NOT NULL THEN 1
             WHEN hub_verified OR source = 'hub-leaderboard' THEN 2
             WHEN arxiv_id IS NOT NULL OR source = 'pwc-table' THEN 4
