@@ -8,6 +8,7 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import dagster as dg
 import httpx2
 import pytest
 import requests
@@ -152,3 +153,12 @@ def test_both_resources_name_their_retry_settings_alike():
 def test_arxiv_num_retries_is_still_accepted_as_max_retries():
     assert ArxivResource(num_retries=1).retry_policy().max_retries == 1
     assert ArxivResource().retry_policy().max_retries == 4
+
+    @dg.asset
+    def attempts(arxiv: ArxivResource) -> int:
+        return arxiv.retry_policy().max_retries + 1
+
+    for config, expected in (({"num_retries": 1}, 2), ({"max_retries": 2}, 3)):   # run config, as the launchpad sends
+        result = dg.materialize([attempts], resources={"arxiv": ArxivResource()},
+                                run_config={"resources": {"arxiv": {"config": config}}})
+        assert result.output_for_node("attempts") == expected
