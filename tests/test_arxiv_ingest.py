@@ -125,7 +125,7 @@ def test_timeouts_and_cut_bodies_are_retried_with_a_session_timeout(server, corp
 def test_gives_up_after_bounded_retries(server, corpus):
     server.inject(QUERY, *[Fault(status=502)] * 10)
     feeds = []
-    stats = client(server, num_retries=2).fetch(["1605.08386"], feeds.append)
+    stats = client(server, max_retries=2).fetch(["1605.08386"], feeds.append)
     assert stats.requests == 3 and feeds == []
     assert stats.failed_batches and "HTTP 502" in stats.failed_batches[0][1]
 
@@ -255,7 +255,7 @@ def test_new_ids_and_claimed_newer_versions_are_fetched_once(tmp_path, server, c
 
 
 def test_failed_batch_is_quarantined_and_asked_again_next_run(tmp_path, server, corpus, monkeypatch):
-    res = resources(tmp_path, client(server, num_retries=1))
+    res = resources(tmp_path, client(server, max_retries=1))
     seed(res, hub={"m": ["1605.08386"]})
     server.inject(QUERY, Fault(status=503), Fault(status=503))
     meta = run(res, monkeypatch=monkeypatch)

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.slow
 
 SEED = 20261123
 FAULT_RATE = 0.2
-MAX_RETRIES = 2                      # hub max_retries and arxiv num_retries: at most 3 attempts
+MAX_RETRIES = 2                      # max_retries of both sources: at most 3 attempts
 TIMEOUT = 0.6                        # client timeout; a "slow" fault answers after TIMEOUT + 0.6 s
 ARXIV_BATCH = 5                      # small batches, so one doomed batch loses only a few papers
 FAULT_KINDS = ("429-ra0", "429-ra1", "500", "503", "slow", "truncate")
@@ -135,7 +135,7 @@ def run_config(hub_url: str, arxiv_url: str) -> dict:
     return {"resources": {
         "hub": {"config": {"endpoint": hub_url, "max_retries": MAX_RETRIES, "backoff_seconds": 0.01,
                            "max_backoff_seconds": 0.05, "timeout_seconds": TIMEOUT, "retry_budget_seconds": 60}},
-        "arxiv": {"config": {"query_url": arxiv_url + "/api/query?{}", "delay_seconds": 0, "num_retries": MAX_RETRIES,
+        "arxiv": {"config": {"query_url": arxiv_url + "/api/query?{}", "delay_seconds": 0, "max_retries": MAX_RETRIES,
                              "backoff_seconds": 0.01, "max_backoff_seconds": 1.0, "timeout_seconds": TIMEOUT,
                              "batch_size": ARXIV_BATCH}},
     }}

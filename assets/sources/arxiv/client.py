@@ -1,23 +1,23 @@
-"""arXiv client: the `arxiv` resource, id normalisation, feed reading and the batched live fetch.
+"""arXiv client: the `arxiv` resource and the batched live fetch of paper metadata by id.
 
-Ids. `normalize_arxiv_id` turns any reference (bare id, `arXiv:` prefix, abs/pdf/html URL, arXiv
-DOI `10.48550/arXiv.<id>`, with or without version) into `(id without version, version or None)`,
-validating it strictly first: arXiv answers a batch that contains one malformed id with HTTP 400
-for the whole batch, so nothing that fails here is ever sent.
-
-Fetching goes through the real `arxiv.Client` (its own URL building and Atom parser), with:
+Fetching goes through the real `arxiv.Client` (its own URL building, paging and spacing), with:
 
 - `query_url_format` set per instance (`ArxivResource.query_url`);
 - `Search(id_list=batch, max_results=None)`: the library's default `max_results=100` would
-  silently drop results beyond 100; batches are at most `batch_size` (<= 100) ids;
+  silently drop results beyond 100; batches are at most `batch_size` (<= 100) ids, validated by
+  `assets.sources.arxiv.ids` first (arXiv answers a batch that contains one malformed id with
+  HTTP 400 for the whole batch);
 - one client per run, so the library's `delay_seconds` spacing holds between every request of the
   run, batches and retries alike;
-- the library's own retries switched off (`num_retries=0`: it retries every non-200, 400 included,
-  immediately); instead tenacity retries 429, 5xx, timeouts, dropped connections, cut-off or
-  non-Atom bodies, with exponential backoff or the server's `Retry-After`, at most `num_retries`
-  times per batch;
-- a `requests` session with a timeout on every request (the library sets none, so a hung server
-  would block the run for ever), counting requests;
+- the library's own retries switched off (its `num_retries=0`: it retries every non-200, 400
+  included, immediately); instead the shared HTTP layer (`assets.sources.http`) retries 429, 5xx,
+  timeouts, dropped connections, cut-off or non-Atom bodies as `Transient` with the resource's
+  `RetryPolicy`: exponential backoff or the server's `Retry-After`, at most `max_retries` times per
+  batch (`num_retries` is the field's former name, still accepted), within `retry_budget_seconds`
+  of waiting per run when one is set;
+- a `requests` session given to the client (`assets.sources.arxiv.library.use_session`) with a
+  `timeout_seconds` timeout on every request (the library sets none, so a hung server would block
+  the run for ever), counting requests in `RequestStats` and keeping every response;
 - a 400 (malformed id that got through validation): the error feed names the id, which is dropped
   from the batch and reported; otherwise the batch is split in halves until the bad id is alone;
 - connection-level failures (the name does not resolve, the connection is refused) counted per host
@@ -36,30 +36,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import arxiv as arxiv_lib
 import dagster as dg
 import requests
 import urllib3
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
+from pydantic import Field
 
 from assets.sources.arxiv.feeds import read_feed
-from assets.sources.http import CONNECT_RETRY_SECONDS, CircuitBreaker
+from assets.sources.arxiv.library import use_session
+from assets.sources.http import CircuitBreaker, RequestStats, RetryPolicy, Transient, retry_after, retrying
 
 # --- live fetching -----------------------------------------------------------------------------
 
 
 class ArxivFetchFailed(Exception):
     """A batch that still failed after its retries (recorded; the ids stay unchecked for next run)."""
-
-
-class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, connection: bool = False) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
-        self.connection = connection  # connection-level: no response at all
 
 
 class _BadRequest(Exception):
@@ -79,10 +72,7 @@ class FetchedFeed:
 
 
 @dataclass
-class FetchStats:
-    requests: int = 0
-    retries: int = 0
-    waited_seconds: float = 0.0
+class FetchStats(RequestStats):
     feeds: int = 0
     batches: int = 0                                                     # batches attempted
     failed_batches: list[tuple[list[str], str]] = field(default_factory=list)
@@ -114,7 +104,7 @@ class _TimeoutSession(requests.Session):
         if refusal:
             raise ArxivFetchFailed(refusal)
         kwargs.setdefault("timeout", (self.timeout, self.timeout))
-        self.stats.requests += 1
+        self.stats.sent()
         try:
             response = super().request(method, url, **kwargs)
         except requests.ConnectionError as exc:
@@ -127,19 +117,6 @@ class _TimeoutSession(requests.Session):
         self.breaker.responded(host)
         self.responses.append(response)
         return response
-
-
-def _retry_after(response: requests.Response | None) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        try:
-            return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
-        except (TypeError, ValueError):
-            return None
 
 
 def _error_id(body: bytes) -> str | None:
@@ -161,29 +138,39 @@ class ArxivResource(dg.ConfigurableResource):
     query_url: str = "https://export.arxiv.org/api/query?{}"
     delay_seconds: float = 3.0
     batch_size: int = 100
-    num_retries: int = 4
+    max_retries: int = 4
+    num_retries: int | None = Field(
+        default=None, description="Deprecated: the former name of max_retries, which it overrides when set.")
     timeout_seconds: float = 30.0
     backoff_seconds: float = 5.0
     max_backoff_seconds: float = 120.0
+    retry_budget_seconds: float | None = None
     recheck_days: int = 30
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_retries=self.max_retries if self.num_retries is None else self.num_retries,
+                           timeout_seconds=self.timeout_seconds, backoff_seconds=self.backoff_seconds,
+                           max_backoff_seconds=self.max_backoff_seconds,
+                           retry_budget_seconds=self.retry_budget_seconds)
 
     def fetch(self, ids: Iterable[str], on_feed: Callable[[FetchedFeed], None],
               sleep: Callable[[float], None] = time.sleep) -> FetchStats:
         """Look `ids` (without version, validated) up in batches; `on_feed` gets every body."""
         stats = FetchStats()
+        policy = self.retry_policy()
         client = arxiv_lib.Client(page_size=min(max(self.batch_size, 1), 100),
                                   delay_seconds=self.delay_seconds, num_retries=0)
         client.query_url_format = self.query_url
         breaker = CircuitBreaker()
-        session = _TimeoutSession(self.timeout_seconds, stats, breaker)
-        client._session = session
+        session = _TimeoutSession(policy.timeout_seconds, stats, breaker)
+        use_session(client, session)
         try:
             pending = [list(batch) for batch in _chunks(sorted(set(ids)), client.page_size)]
             while pending:
                 batch = pending.pop(0)
                 stats.batches += 1
                 try:
-                    self._fetch_batch(client, session, batch, stats, on_feed, sleep)
+                    self._fetch_batch(client, session, batch, policy, stats, on_feed, sleep)
                 except _BadRequest as exc:
                     if exc.bad_id in batch:
                         stats.rejected_ids.append((exc.bad_id, str(exc)))
@@ -202,27 +189,14 @@ class ArxivResource(dg.ConfigurableResource):
         stats.unreachable = breaker.unreachable()
         return stats
 
-    def _fetch_batch(self, client: arxiv_lib.Client, session: _TimeoutSession, batch: list[str],
+    @staticmethod
+    def _fetch_batch(client: arxiv_lib.Client, session: _TimeoutSession, batch: list[str], policy: RetryPolicy,
                      stats: FetchStats, on_feed: Callable[[FetchedFeed], None],
                      sleep: Callable[[float], None]) -> None:
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, _Transient) and exc.retry_after is not None:
-                return min(exc.retry_after, self.max_backoff_seconds)
-            base = min(self.backoff_seconds * 2 ** (state.attempt_number - 1), self.max_backoff_seconds)
-            return min(base, CONNECT_RETRY_SECONDS) if isinstance(exc, _Transient) and exc.connection else base
-
-        def pause(seconds: float) -> None:
-            stats.retries += 1
-            stats.waited_seconds += seconds
-            sleep(seconds)
-
-        retrying = Retrying(stop=lambda state: state.attempt_number > self.num_retries, wait=wait, sleep=pause,
-                            retry=retry_if_exception_type(_Transient), reraise=True)
         try:
-            feeds = retrying(self._attempt, client, session, batch)
-        except _Transient as exc:
-            raise ArxivFetchFailed(f"gave up after {self.num_retries} retries: {exc}") from exc
+            feeds = retrying(policy, stats, sleep)(ArxivResource._attempt, client, session, batch)
+        except Transient as exc:
+            raise ArxivFetchFailed(f"gave up after {policy.max_retries} retries: {exc}") from exc
         for feed in feeds:
             on_feed(feed)
         stats.feeds += len(feeds)
@@ -236,27 +210,27 @@ class ArxivResource(dg.ConfigurableResource):
         except arxiv_lib.HTTPError as exc:
             last = session.responses[-1] if session.responses else None
             if exc.status == 429 or exc.status >= 500:
-                raise _Transient(f"HTTP {exc.status}", _retry_after(last)) from exc
+                raise Transient(f"HTTP {exc.status}", retry_after(last.headers) if last is not None else None) from exc
             if exc.status == 400:
                 body = last.content if last is not None else b""
                 problem = read_feed(body).problem if body else None
                 raise _BadRequest(f"HTTP 400: {problem or 'arXiv refused the id list'}", _error_id(body)) from exc
             raise ArxivFetchFailed(f"HTTP {exc.status}") from exc
         except arxiv_lib.UnexpectedEmptyPageError as exc:
-            raise _Transient("unexpectedly empty page") from exc
+            raise Transient("unexpectedly empty page") from exc
         except (ValueError, TypeError, OverflowError):
             pass  # the library could not read an entry (a malformed date): read_feed accounts for it below
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError) as exc:
             connection = isinstance(exc, requests.ConnectionError) and _connection_level(exc)
-            raise _Transient(f"{type(exc).__name__}: {exc}", connection=connection) from exc
+            raise Transient(f"{type(exc).__name__}: {exc}", connection=connection) from exc
         feeds = []
         for response in session.responses:
             info = read_feed(response.content)
             if info.problem and info.problem.startswith("arXiv error feed"):
                 raise _BadRequest(info.problem, _error_id(response.content))
             if info.problem:
-                raise _Transient(info.problem)
+                raise Transient(info.problem)
             feeds.append(FetchedFeed(batch, response.url, response.content,
                                      info.feed_time or datetime.now(timezone.utc)))
         return feeds

@@ -1,5 +1,6 @@
-"""arXiv Atom feeds: read with the library's parser (plus the header it does not expose), the
-feed files of a snapshot or cache scanned incrementally, the references collected, withdrawals read."""
+"""arXiv Atom feeds: read into the `arxiv` library's public `Result` (plus the header it does not
+expose), the feed files of a snapshot or cache scanned incrementally, the references collected,
+withdrawals read."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from urllib.parse import parse_qs, urlsplit
 import arxiv as arxiv_lib
 import duckdb
 import pandas as pd
-from arxiv import _feed
 from lxml import etree
 
 from assets.sources.arxiv.ids import normalize_arxiv_id, split_version
@@ -50,11 +50,13 @@ _WITHDRAWN_ABSTRACT = re.compile(
 # --- reading feeds -----------------------------------------------------------------------------
 
 ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
+# The namespaces of the arXiv API's Atom (https://info.arxiv.org/help/api/user-manual.html)
+FEED_NAMESPACES = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 
 
 @dataclass
 class FeedInfo:
-    """What a feed body says about itself, next to the papers `arxiv._feed` parses from it."""
+    """What a feed body says about itself, next to the papers it holds."""
 
     results: list[arxiv_lib.Result]
     feed_time: datetime | None           # the feed's own <updated>: when arXiv answered
@@ -69,20 +71,59 @@ class FeedInfo:
 _FEED_PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
+def _text(element: etree._Element, path: str) -> str | None:
+    found = element.find(path, FEED_NAMESPACES)
+    return None if found is None else found.text
+
+
+def _atom_datetime(text: str) -> datetime:
+    """An Atom (RFC 3339) timestamp as an aware UTC datetime, as `arxiv.Client` reads it."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
 def _feed_datetime(text: str | None) -> datetime | None:
     try:
-        return _feed._parse_datetime(text)
+        return _atom_datetime(text) if text is not None else None
     except (ValueError, TypeError, OverflowError):
         return None
 
 
+def _result(entry: etree._Element) -> arxiv_lib.Result:
+    """An `<entry>` (with its <id>, <updated> and <published>) as the `arxiv.Result` that
+    `arxiv.Client.results` yields for it, built with the library's public constructors; raises
+    ValueError on a malformed date. `tests/test_library_adapters.py` pins the equality."""
+    authors = [arxiv_lib.Result.Author(name=_text(author, "atom:name") or "",
+                                       affiliation=[a.text for a in author.iterfind("arxiv:affiliation", FEED_NAMESPACES)
+                                                    if a.text is not None])
+               for author in entry.iterfind("atom:author", FEED_NAMESPACES)]
+    links = [arxiv_lib.Result.Link(href=link.get("href"), title=link.get("title"), rel=link.get("rel") or "",
+                                   content_type=link.get("type"))
+             for link in entry.iterfind("atom:link", FEED_NAMESPACES) if link.get("href") is not None]
+    primary = entry.find("arxiv:primary_category", FEED_NAMESPACES)
+    return arxiv_lib.Result(
+        entry_id=_text(entry, "atom:id"),
+        updated=_atom_datetime(_text(entry, "atom:updated")),
+        published=_atom_datetime(_text(entry, "atom:published")),
+        title=re.sub(r"\s+", " ", _text(entry, "atom:title") or ""),
+        authors=authors,
+        summary=_text(entry, "atom:summary") or "",
+        comment=_text(entry, "arxiv:comment"),
+        journal_ref=_text(entry, "arxiv:journal_ref"),
+        doi=_text(entry, "arxiv:doi"),
+        primary_category=(primary.get("term") if primary is not None else None) or "",
+        categories=[c.get("term") for c in entry.iterfind("atom:category", FEED_NAMESPACES) if c.get("term") is not None],
+        links=links,
+    )
+
+
 def read_feed(body: bytes) -> FeedInfo:
-    """Parse an arXiv API response body entry by entry with the library's parser
-    (`arxiv._feed._build_result`, as `arxiv._feed.parse` does), plus the feed header it does not
-    expose: the response time, the ids asked, and arXiv's error entries. Never raises on content:
-    an entry the library skips (no <id>, <updated> or <published>) or cannot read (a malformed
-    date) is reported in `entry_problems`, and so is a body that is not well-formed XML (the
-    library's recovering parser may silently drop its broken part). Entities are never resolved."""
+    """Parse an arXiv API response body entry by entry into the `arxiv.Result`s the library's
+    client gives for it (`_result`), plus the feed header the library does not expose: the response
+    time, the ids asked, and arXiv's error entries. Never raises on content: an entry the library
+    skips (no <id>, <updated> or <published>) or cannot read (a malformed date) is reported in
+    `entry_problems`, and so is a body that is not well-formed XML (read with a recovering parser,
+    as the library does, which may drop its broken part). Entities are never resolved."""
     parser = etree.XMLParser(recover=True, **_FEED_PARSER)
     try:
         root = etree.fromstring(body, parser=parser)
@@ -97,32 +138,27 @@ def read_feed(body: bytes) -> FeedInfo:
     if errors:
         problems.append((None, f"not well-formed XML (read in recovery mode, entries may be lost): "
                                f"{errors[0].message}, line {errors[0].line}, column {errors[0].column}"))
-    feed_time = _feed_datetime(_feed._text(root, "atom:updated"))
+    feed_time = _feed_datetime(_text(root, "atom:updated"))
     asked: list[str] = []
-    for link in root.iterfind("atom:link", _feed._NS):
+    for link in root.iterfind("atom:link", FEED_NAMESPACES):
         query = parse_qs(urlsplit(link.get("href") or "").query)
         for value in query.get("id_list", []):
             asked.extend(part for part in value.split(",") if part)
     results: list[arxiv_lib.Result] = []
-    for position, entry in enumerate(root.iterfind("atom:entry", _feed._NS)):
-        entry_id = _feed._text(entry, "atom:id") or ""
-        if "/api/errors" in entry_id or (_feed._text(entry, "atom:title") or "").strip() == "Error":
-            message = (_feed._text(entry, "atom:summary") or entry_id).strip()
+    for position, entry in enumerate(root.iterfind("atom:entry", FEED_NAMESPACES)):
+        entry_id = _text(entry, "atom:id") or ""
+        if "/api/errors" in entry_id or (_text(entry, "atom:title") or "").strip() == "Error":
+            message = (_text(entry, "atom:summary") or entry_id).strip()
             return FeedInfo([], feed_time, asked, f"arXiv error feed: {message}")
         key = entry_id.strip() or f"entry {position}"
-        missing = [tag for tag in ("id", "updated", "published") if not (_feed._text(entry, f"atom:{tag}") or "").strip()]
+        missing = [tag for tag in ("id", "updated", "published") if not (_text(entry, f"atom:{tag}") or "").strip()]
         if missing:
             problems.append((key, f"entry without <{'>, <'.join(missing)}>"))
             continue
         try:
-            result = _feed._build_result(entry)
+            results.append(_result(entry))
         except (ValueError, TypeError, OverflowError) as exc:
             problems.append((key, f"unreadable entry: {type(exc).__name__}: {str(exc)[:200]}"))
-            continue
-        if result is None:
-            problems.append((key, "entry refused by the arxiv parser"))
-            continue
-        results.append(result)
     return FeedInfo(results, feed_time, asked, None, problems)
 
 
@@ -234,7 +270,7 @@ def _listed_feed_stat(root: Path, path: Path, max_bytes: int) -> tuple[int, int]
 
 
 def read_feed_file(root: Path, relative: str, max_bytes: int) -> FeedFile:
-    """Parse the feed file `relative` under `root` with the library's parser (`read_feed`), read
+    """Parse the feed file `relative` under `root` (`read_feed`), read
     through the snapshot jail (`assets.sources.files`); never raises on content."""
     path = root / relative
     size, mtime_ns = _listed_feed_stat(root, path, max_bytes)

@@ -1,12 +1,14 @@
 """Hugging Face Hub client: the `hub` resource and the live fetches that fill the fetch cache.
 
 Every HTTP request of `huggingface_hub` goes through one `httpx2.Client` that this module installs
-with `huggingface_hub.set_client_factory` while a run fetches. Its transport:
+with `huggingface_hub.set_client_factory` while a run fetches (built like the library's own, see
+`assets.sources.hub.library`). Its transport applies the shared HTTP layer (`assets.sources.http`)
+to every request:
 
-- counts requests and retries (for `raw.source_runs`);
+- counts requests and retries in `RequestStats` (for `raw.source_runs`);
 - retries 429, 5xx, timeouts and cut-off bodies (h11 refuses a body shorter than its
-  Content-Length) with tenacity, honouring `Retry-After`, at most `max_retries` times per request
-  and `retry_budget_seconds` of waiting per run;
+  Content-Length) as `Transient` with the resource's `RetryPolicy`: honouring `Retry-After`, at
+  most `max_retries` times per request and `retry_budget_seconds` of waiting per run;
 - counts connection-level failures (the name does not resolve, the connection is refused) per host
   in a `CircuitBreaker`: they are retried after at most `CONNECT_RETRY_SECONDS`, and after
   `UNREACHABLE_AFTER` in a row the host is unreachable for the rest of the client's run, its
@@ -34,19 +36,16 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import json  # noqa: E402
 import re  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import date, datetime, timezone  # noqa: E402
-from email.utils import parsedate_to_datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import dagster as dg  # noqa: E402
 import httpx2  # noqa: E402
 from huggingface_hub import HfApi, set_client_factory  # noqa: E402
-from huggingface_hub._local_folder import get_local_download_paths  # noqa: E402
 from huggingface_hub.errors import (  # noqa: E402
     DisabledRepoError,
     GatedRepoError,
@@ -64,11 +63,22 @@ from huggingface_hub.utils import (  # noqa: E402
     disable_progress_bars,
     hf_raise_for_status,
 )
-from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook  # noqa: E402
-from tenacity import RetryCallState, Retrying, retry_if_exception_type  # noqa: E402
 
 from assets.sources.files import write_atomic  # noqa: E402
-from assets.sources.http import CONNECT_RETRY_SECONDS, CircuitBreaker, stable_slot  # noqa: E402
+from assets.sources.http import (  # noqa: E402
+    CircuitBreaker,
+    RequestStats,
+    RetryPolicy,
+    Transient,
+    retry_after,
+    retrying,
+    stable_slot,
+)
+from assets.sources.hub.library import (  # noqa: E402
+    download_record,
+    library_client,
+    restore_default_client_factory,
+)
 
 # Properties asked of GET /api/models/{id}; the cached body holds exactly these (plus id).
 MODEL_EXPAND = [
@@ -102,82 +112,29 @@ class HubRequestFailed(Exception):
     """A request that still failed after the retry policy; the reason starts with its category."""
 
 
-class _Transient(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None, connection: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
-        self.connection = connection  # connection-level: no response at all
-
-
-@dataclass
-class HubStats:
-    requests: int = 0
-    retries: int = 0
-    waited_seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, requests: int = 0, retries: int = 0, waited: float = 0.0) -> None:
-        with self._lock:
-            self.requests += requests
-            self.retries += retries
-            self.waited_seconds += waited
-
-
-def _retry_after(headers: httpx2.Headers) -> float | None:
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 class _RetryingTransport(httpx2.BaseTransport):
     """Counts, bounds and retries every request sent to the Hub (see the module docstring)."""
 
-    def __init__(self, inner: httpx2.BaseTransport, settings: "HubResource", stats: HubStats,
+    def __init__(self, inner: httpx2.BaseTransport, settings: "HubResource", stats: RequestStats,
                  sleep: Callable[[float], None], breaker: CircuitBreaker) -> None:
         self.inner = inner
         self.settings = settings
+        self.policy = settings.retry_policy()
         self.stats = stats
         self.sleep = sleep
         self.breaker = breaker
 
-    def _wait_for(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
-            return exc.retry_after
-        base = min(self.settings.backoff_seconds * (2 ** (state.attempt_number - 1)), self.settings.max_backoff_seconds)
-        return min(base, CONNECT_RETRY_SECONDS) if isinstance(exc, _Transient) and exc.connection else base
-
-    def _stop(self, state: RetryCallState) -> bool:
-        if state.attempt_number > self.settings.max_retries:
-            return True
-        budget_left = self.settings.retry_budget_seconds - self.stats.waited_seconds
-        return self._wait_for(state) > budget_left
-
-    def _sleep(self, seconds: float) -> None:
-        self.stats.add(retries=1, waited=seconds)
-        self.sleep(seconds)
-
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        timeout = self.settings.timeout_seconds
+        timeout = self.policy.timeout_seconds
         request.extensions = {**request.extensions,
                               "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}}
-        retrying = Retrying(stop=self._stop, wait=self._wait_for, sleep=self._sleep,
-                            retry=retry_if_exception_type(_Transient), reraise=True)
         attempts = 0
         try:
-            for attempt in retrying:
+            for attempt in retrying(self.policy, self.stats, self.sleep):
                 with attempt:
                     attempts += 1
                     return self._once(request)
-        except _Transient as exc:
+        except Transient as exc:
             raise HubRequestFailed(
                 f"{exc.reason} after {attempts} attempt(s): {request.method} {request.url.path}") from None
         raise AssertionError("unreachable")
@@ -187,7 +144,7 @@ class _RetryingTransport(httpx2.BaseTransport):
         refusal = self.breaker.refusal(host)
         if refusal:
             raise HubRequestFailed(f"{refusal}: {request.method} {request.url.path}")
-        self.stats.add(requests=1)
+        self.stats.sent()
         try:
             response = self.inner.handle_request(request)
         except httpx2.ConnectError as exc:
@@ -195,15 +152,15 @@ class _RetryingTransport(httpx2.BaseTransport):
             refusal = self.breaker.connection_failed(host, reason)
             if refusal:
                 raise HubRequestFailed(f"{refusal}: {request.method} {request.url.path}") from None
-            raise _Transient(reason, connection=True) from None
+            raise Transient(reason, connection=True) from None
         except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as exc:
             kind = "timeout" if isinstance(exc, httpx2.TimeoutException) else "connection error"
-            raise _Transient(f"{kind} ({type(exc).__name__})") from None
+            raise Transient(f"{kind} ({type(exc).__name__})") from None
         self.breaker.responded(host)
         if response.status_code in RETRY_STATUSES:
             response.close()
             label = "rate limited (429)" if response.status_code == 429 else f"server error ({response.status_code})"
-            raise _Transient(label, _retry_after(response.headers))
+            raise Transient(label, retry_after(response.headers))
         limit = self.settings.max_response_bytes
         chunks: list[bytes] = []
         size = 0
@@ -216,7 +173,7 @@ class _RetryingTransport(httpx2.BaseTransport):
                 chunks.append(chunk)
         except (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError) as exc:
             kind = "timeout" if isinstance(exc, httpx2.TimeoutException) else "truncated body"
-            raise _Transient(f"{kind} ({type(exc).__name__})") from None
+            raise Transient(f"{kind} ({type(exc).__name__})") from None
         finally:
             response.close()
         return httpx2.Response(response.status_code, headers=response.headers,
@@ -246,6 +203,11 @@ class HubResource(dg.ConfigurableResource):
     # night of a `refresh_days` cycle (downloads, likes and gating change without a commit).
     refresh_days: int = 7
 
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_retries=self.max_retries, timeout_seconds=self.timeout_seconds,
+                           backoff_seconds=self.backoff_seconds, max_backoff_seconds=self.max_backoff_seconds,
+                           retry_budget_seconds=self.retry_budget_seconds)
+
     @contextmanager
     def open(self) -> Iterator["HubClient"]:
         """A client for one asset run; installs the counting, retrying session meanwhile."""
@@ -255,7 +217,7 @@ class HubResource(dg.ConfigurableResource):
         try:
             yield client
         finally:
-            set_client_factory(default_client_factory)
+            restore_default_client_factory()
 
 
 class HubClient:
@@ -265,14 +227,13 @@ class HubClient:
         self.host = httpx2.URL(self.endpoint).netloc.decode()   # the host whose outage is the Hub's
         self._token: str | bool = settings.token or False
         self.api = HfApi(endpoint=self.endpoint, token=self._token, library_name="sotaboard")
-        self.stats = HubStats()
+        self.stats = RequestStats()
         self.breaker = CircuitBreaker()
         self._sleep = sleep
 
     def make_httpx_client(self) -> httpx2.Client:
         transport = _RetryingTransport(httpx2.HTTPTransport(), self.settings, self.stats, self._sleep, self.breaker)
-        return httpx2.Client(transport=transport, event_hooks={"request": [hf_request_event_hook]},
-                             follow_redirects=True, timeout=self.settings.timeout_seconds)
+        return library_client(transport, self.settings.timeout_seconds)
 
     # --- calls ---------------------------------------------------------------------------
 
@@ -551,7 +512,7 @@ def fetch_cards(client: HubClient, models: list[tuple[str, str | None]], previou
 def _put_back(card: Path, kept: tuple[bytes, os.stat_result] | None) -> None:
     """After a failed or refused download: the card as it was before (the library may have removed
     it), and no download record of the library, so that the next run downloads it again."""
-    get_local_download_paths(card.parent, "README.md").metadata_path.unlink(missing_ok=True)
+    download_record(card.parent, "README.md").unlink(missing_ok=True)
     if kept is None:
         card.unlink(missing_ok=True)
     elif not card.is_file() or card.read_bytes() != kept[0]:
