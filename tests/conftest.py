@@ -91,3 +91,13 @@ def macros():
 def parse(con: duckdb.DuckDBPyConnection, text: str | None) -> dict:
     """`parse_score(text)` as the warehouse computes it."""
     return con.execute("SELECT parse_score(?)", [text]).fetchall()[0][0]
+
+
+@pytest.fixture()
+def server():
+    """A replay HTTP server on 127.0.0.1 (`replay.py`), stopped after the test."""
+    from replay import ReplayServer
+
+    replay = ReplayServer().start()
+    yield replay
+    replay.stop()

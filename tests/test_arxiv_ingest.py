@@ -34,13 +34,6 @@ NIGHT = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
-def server():
-    replay = ReplayServer().start()
-    yield replay
-    replay.stop()
-
-
-@pytest.fixture()
 def corpus(server, real_data):
     extra = [synthetic_entry(f"2001.{i:05d}v1") for i in range(1, 1001)]
     return arxiv_routes(server, recorded_entries() + extra, clock=lambda: NIGHT)

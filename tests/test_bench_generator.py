@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from arxiv import _feed
+from lxml import etree
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
@@ -24,6 +24,7 @@ from bench.run import (  # noqa: E402
     pandas_equivalent,
     table_reading_floor,
 )
+from assets.sources.arxiv.feeds import read_feed  # noqa: E402
 from warehouse.database import WarehouseResource  # noqa: E402
 
 TINY = Params(results=2000, models=400, hub_models=60, papers=250, benchmarks=40, table_files=4, hub_leaderboards=2)
@@ -108,13 +109,14 @@ def test_arxiv_feeds_parse_with_arxiv_parser(tiny: Path) -> None:
     feeds = sorted((tiny / "arxiv").glob("*.xml"))
     ids = []
     for path in feeds:
-        parsed = _feed.parse(path.read_bytes())
-        assert not parsed.error and not parsed.malformed
-        assert parsed.header.items_per_page == 100 and len(parsed.results) <= 100
+        parsed = read_feed(path.read_bytes())
+        assert parsed.problem is None and not parsed.entry_problems
+        per_page = etree.fromstring(path.read_bytes()).findtext("{http://a9.com/-/spec/opensearch/1.1/}itemsPerPage")
+        assert per_page == "100" and len(parsed.results) <= 100
         ids += [r.get_short_id() for r in parsed.results]
         assert all(r.title and r.authors and r.primary_category and r.published for r in parsed.results)
     assert len(ids) == len(set(ids)) == TINY.papers
-    assert all(len(f.read_bytes()) for f in feeds) and len(_feed.parse(feeds[0].read_bytes()).results) == 100
+    assert all(len(f.read_bytes()) for f in feeds) and len(read_feed(feeds[0].read_bytes()).results) == 100
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +160,7 @@ def test_change_round(tiny: Path, tmp_path: Path) -> None:
     changed_models = [p for p in after if "hub/models" in str(p) and before.get(p) != after[p]]
     assert len(changed_models) == stats["hub_models_changed"] >= 1
     new_feeds = [p for p in after if p not in before and p.suffix == ".xml"]
-    assert new_feeds and sum(len(_feed.parse(p.read_bytes()).results) for p in new_feeds) == stats["papers_added"]
+    assert new_feeds and sum(len(read_feed(p.read_bytes()).results) for p in new_feeds) == stats["papers_added"]
     rows = lambda files: sum(len(d["sota"]["rows"]) for p, b in files.items() if p.suffix == ".json" and "tables" in str(p)  # noqa: E731
                              for t in json.loads(b) for d in t["datasets"] + [x for s in t["subtasks"] for x in s["datasets"]])
     assert rows(after) == rows(before) + stats["rows_added"]

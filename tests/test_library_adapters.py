@@ -28,13 +28,6 @@ ZEPHYR = "HuggingFaceH4/zephyr-7b-beta"
 FEEDS = sorted(RECORDED.glob("*.xml")) + sorted(FIXTURES.glob("*.xml"))
 
 
-@pytest.fixture()
-def server():
-    replay = ReplayServer().start()
-    yield replay
-    replay.stop()
-
-
 # --- huggingface_hub ----------------------------------------------------------------------------
 
 

@@ -73,7 +73,6 @@ class FetchedFeed:
 
 @dataclass
 class FetchStats(RequestStats):
-    feeds: int = 0
     batches: int = 0                                                     # batches attempted
     failed_batches: list[tuple[list[str], str]] = field(default_factory=list)
     rejected_ids: list[tuple[str, str]] = field(default_factory=list)   # (id, reason): HTTP 400
@@ -199,7 +198,6 @@ class ArxivResource(dg.ConfigurableResource):
             raise ArxivFetchFailed(f"gave up after {policy.max_retries} retries: {exc}") from exc
         for feed in feeds:
             on_feed(feed)
-        stats.feeds += len(feeds)
 
     @staticmethod
     def _attempt(client: arxiv_lib.Client, session: _TimeoutSession, batch: list[str]) -> list[FetchedFeed]:
