@@ -41,7 +41,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.sources.arxiv.client import ArxivResource
-from assets.sources.arxiv.feeds import LATEST_ENTRIES, collect_references, scan_feeds
+from assets.sources.arxiv.feeds import collect_references, scan_feeds
 from assets.sources.arxiv.plan import STATE_FILE, FetchState, fetch_live, last_asked
 from assets.sources.files import SnapshotResource
 from assets.sources.ingest_log import IngestLog, failure_payload, source_answered_spec
@@ -108,7 +108,7 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
         con.register("missing_papers", missing)
         con.execute("BEGIN")
         warehouse.replace_rows(con, "raw.arxiv_papers", "arxiv_id",
-                               f"SELECT {', '.join(PAPER_COLUMNS)} FROM ({LATEST_ENTRIES})")
+                               f"SELECT {', '.join(PAPER_COLUMNS)} FROM raw.arxiv_latest_entries")
         con.execute("DELETE FROM raw.arxiv_missing")
         con.execute("INSERT INTO raw.arxiv_missing SELECT arxiv_id, reason, seen_at::TIMESTAMP FROM missing_papers")
         log.save_stale(con, "paper", sorted(refs.versions))

@@ -43,7 +43,6 @@ from assets.sources.hub.targets import (
     tracked_dataset_ids,
 )
 from assets.sources.ingest_log import (
-    FAILURE_TYPE,
     IngestLog,
     failure_payload,
     files_to_read,
@@ -181,7 +180,7 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     with warehouse.connect() as con:
         con.execute("BEGIN")
         log.save_stale(con, "card", [m for m, *_ in models])
-        save_cards(con, parsed, unchanged)
+        save_cards(con, warehouse, parsed, unchanged)
         log.recall("raw.hub_card_parses")
         cards, without_card, seen, loaded = con.execute(
             "SELECT (SELECT count(*) FROM raw.hub_cards), count(*) FILTER (WHERE without_card), "
@@ -204,7 +203,8 @@ def hub_cards(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hub
     }, check_results=[log.source_answered(warehouse.publish_anyway)])
 
 
-def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult, unchanged: set[str]) -> None:
+def save_cards(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, parsed: ModelCardsResult,
+               unchanged: set[str]) -> None:
     """Replace the rows of every model but the `unchanged` ones by the `parsed` ones."""
     cards = pd.DataFrame(parsed.cards, columns=["model_id", "sha", "readme", "card_html", "metadata", "fetched_at"])
     evals = pd.DataFrame(parsed.evals.rows, columns=EVAL_COLUMNS).astype(
@@ -218,15 +218,7 @@ def save_cards(con: duckdb.DuckDBPyConnection, parsed: ModelCardsResult, unchang
     con.register("parsed_models", models.astype({c: "string" for c in ("model_id", "sha", "requested_id",
                                                                        "source_file", "cross_check", "failures")}))
     con.register("unchanged_models", pd.DataFrame({"model_id": pd.Series(sorted(unchanged), dtype="string")}))
-    for table in ("raw.hub_cards", "raw.hub_eval_results", "raw.hub_card_parses"):
-        con.execute(f"DELETE FROM {table} WHERE model_id NOT IN (SELECT model_id FROM unchanged_models)")
-    con.execute("INSERT INTO raw.hub_cards SELECT model_id, sha, readme, card_html, metadata::JSON, "
-                "fetched_at::TIMESTAMP FROM parsed_cards")
-    con.execute(f"INSERT INTO raw.hub_eval_results SELECT {', '.join(EVAL_COLUMNS[:-1])}, "
-                "try_cast(result_date AS DATE) FROM parsed_eval_results")
-    con.execute(f"INSERT INTO raw.hub_card_parses SELECT model_id, sha, requested_id, source_file, ?, without_card, "
-                f"cross_check, eval_results_seen, failures::JSON::{FAILURE_TYPE}, ? FROM parsed_models",
-                [PARSER_VERSION, utc_now()])
+    warehouse.run_sql(con, "merge_into_hub_cards", parser=PARSER_VERSION, parsed_at=utc_now())
 
 
 @dg.asset(group_name="ingest", kinds=HUB_KINDS, deps=["catalog"], check_specs=[source_answered_spec("hub_leaderboards")])

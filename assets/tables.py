@@ -32,7 +32,7 @@ TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
 PARSER_VERSION = code_version(__file__, *(sql(name) for name in (
     "create_table_docs", "read_table_json_by_shape", "read_table_files", "read_archive_parquet", "benchmark_table_rows",
-    "create_macros")))
+    "insert_curated_rows", "create_macros")))
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
@@ -49,7 +49,8 @@ class TableFileRefused(Exception):
     """A whole table file DuckDB cannot read; its reason goes to the quarantine."""
 
 
-def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, log: IngestLog) -> int:
+def _load_curated_csv(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
+                      log: IngestLog) -> int:
     """A curated CSV file's rows into raw.table_results (its refusals into `log`); the rows read."""
     relative = str(path.relative_to(root))
     con.execute("DELETE FROM raw.table_results WHERE source_file = ?", [relative])  # a changed file is read whole
@@ -70,22 +71,7 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, path: Path, root: Path, lo
         return 0
     select = ", ".join(f'"{c}"' if c in columns else f'NULL::VARCHAR AS "{c}"' for c in CURATED_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE curated AS SELECT {select}, row_index FROM curated")
-    con.execute(
-        """
-        INSERT INTO raw.table_results
-        SELECT concat_ws('|', ?, row_index, 'value'), ?, 'curated-csv',
-               [trim(task)], trim(task), nullif(trim(area), ''), trim(benchmark), NULL, row_index,
-               trim(model_name), nullif(trim(model_id), ''), trim(metric), value,
-               nullif(lower(trim(split)), ''), coalesce(lower(trim(setting)), ''),
-               nullif(trim(paper_title), ''), nullif(trim(paper_url), ''), try_cast(result_date AS DATE),
-               try_cast(result_date AS DATE), coalesce(nullif(trim(source_url), ''), nullif(trim(paper_url), '')),
-               coalesce(try_cast(uses_additional_data AS BOOLEAN), false), NULL
-        FROM curated
-        WHERE nullif(trim(model_name), '') IS NOT NULL AND nullif(trim(benchmark), '') IS NOT NULL
-          AND nullif(trim(metric), '') IS NOT NULL
-        """,
-        [relative, relative],
-    )
+    warehouse.run_sql(con, "insert_curated_rows", source_file=relative)
     for row_index, row in con.execute(
         "SELECT row_index, to_json(curated)::VARCHAR FROM curated WHERE nullif(trim(model_name), '') IS NULL "
         "OR nullif(trim(benchmark), '') IS NULL OR nullif(trim(metric), '') IS NULL"
@@ -140,7 +126,7 @@ def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResourc
     reading by this code are still there. Returns the table rows flattened and the rows whose cells
     were kept (in the file as they were when it was read before)."""
     if path.suffix == ".csv":
-        return _load_curated_csv(con, path, root, log), 0
+        return _load_curated_csv(con, warehouse, path, root, log), 0
     if path.suffix == ".parquet":
         _read_archive_parquet(con, warehouse, path)
     elif not read_by_shape:

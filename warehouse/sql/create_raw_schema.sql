@@ -269,3 +269,11 @@ CREATE TABLE IF NOT EXISTS raw.entity_fetch_failures (
     reason VARCHAR NOT NULL,
     PRIMARY KEY (entity, entity_id)
 );
+
+-- The entry of each paper that counts among the feeds read: the newest version, then the newest
+-- `updated`, then the newest fetch and feed file.
+CREATE OR REPLACE VIEW raw.arxiv_latest_entries AS
+SELECT * FROM raw.arxiv_feed_entries
+QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
+                           coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
+                           position) = 1;

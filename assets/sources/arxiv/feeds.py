@@ -309,14 +309,6 @@ FEED_ENTRY_COLUMNS = ["source_file", "position", "arxiv_id", "version", "title",
 
 # The newest version of each paper over all feeds (then the newest `updated`, then the newest feed,
 # then the first entry of that feed): one row per arxiv_id of raw.arxiv_feed_entries.
-LATEST_ENTRIES = """
-    SELECT * FROM raw.arxiv_feed_entries
-    QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
-                               coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
-                               position) = 1
-"""
-
-
 def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None:
     files = pd.DataFrame([(f.source_file, f.bytes, f.mtime_ns, f.refused, f.fetched_at, json.dumps(f.asked),
                            json.dumps(f.failures)) for f in feeds],
@@ -363,7 +355,7 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path, max_bytes: int) -> Fe
     con.unregister("listed_feed_files")
     scan = FeedScan(parsed=len(feeds))
     scan.feeds = con.execute("SELECT count(*) FILTER (NOT refused) FROM raw.arxiv_feed_files").fetchall()[0][0]
-    scan.versions = dict(con.execute(f"SELECT arxiv_id, version FROM ({LATEST_ENTRIES})").fetchall())
+    scan.versions = dict(con.execute("SELECT arxiv_id, version FROM raw.arxiv_latest_entries").fetchall())
     scan.asked = dict(con.execute(
         """
         SELECT arxiv_id, max(fetched_at) FROM (

@@ -12,6 +12,7 @@ import pandas as pd
 
 from assets.sources.files import FileRefused, open_source_file
 from assets.sources.hub.client import repo_id_problem
+from warehouse import sql
 from assets.sources.ingest_log import IngestLog, failure_payload
 
 # --- targets --------------------------------------------------------------------------------------
@@ -121,21 +122,7 @@ def model_files(root: Path, ids: list[str], log: IngestLog, max_bytes: int) -> p
 def tracked_dataset_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Hub dataset ids of the tracked benchmarks: catalog keys of the form org/name, and the org/name
     aliases (reference/benchmark_aliases.csv) of the others."""
-    rows = con.execute(
-        """
-        WITH tracked AS (SELECT key FROM raw.catalog WHERE kind = 'benchmark'),
-        aliases AS (
-            SELECT alias, benchmark_id FROM read_csv(getvariable('reference_dir') || '/benchmark_aliases.csv',
-                                                      all_varchar = true)
-        )
-        SELECT key FROM tracked WHERE key LIKE '%/%'
-        UNION
-        SELECT a.alias FROM aliases AS a JOIN tracked AS t
-          ON lower(t.key) IN (lower(a.benchmark_id), lower(a.alias))
-        WHERE a.alias LIKE '%/%'
-        ORDER BY 1
-        """
-    ).fetchall()
+    rows = con.execute(sql("tracked_dataset_ids")).fetchall()
     return [r for (r,) in rows]
 
 
