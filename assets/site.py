@@ -19,12 +19,14 @@ class SiteResource(dg.ConfigurableResource):
 @dg.asset(group_name="publish", deps=["published_warehouse"], kinds={"html"})
 def static_site(warehouse: WarehouseResource, site: SiteResource) -> dg.MaterializeResult:
     """The static HTML site of the published warehouse in SOTABOARD_SITE_DIR (what `sotaboard site`
-    renders), re-rendered after each publish; only pages whose content changed are written again."""
+    renders), re-rendered after each publish; only pages whose rows changed are rendered again, and only
+    files whose content changed are written."""
     report = build_site(warehouse.published_path, Path(site.out_dir))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(report.out_dir)),
             "pages": dg.MetadataValue.json(report.pages),
+            "files_rendered": dg.MetadataValue.int(report.rendered),
             "files_written": dg.MetadataValue.int(len(report.written)),
             "files_unchanged": dg.MetadataValue.int(report.unchanged),
             "files_removed": dg.MetadataValue.int(len(report.removed)),

@@ -1008,7 +1008,7 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
     assert elapsed < 60
     # a holder killed with -9 releases the lock with it
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from pipelines.resources import exclusive_run\n"
+                               "from warehouse.database import exclusive_run\n"
                                f"with exclusive_run(Path({str(state)!r})):\n"
                                "    print('held', flush=True); time.sleep(600)"], stdout=subprocess.PIPE, text=True)
     try:

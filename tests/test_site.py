@@ -21,7 +21,8 @@ import yaml
 from conftest import offline_env, sotaboard
 from pipeline_harness import write_curated
 
-from assets.pages.site import CSP, MANIFEST, _link, step_chart
+from assets.pages import site as renderer
+from assets.pages.site import CSP, MANIFEST, _link, build_site, step_chart
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -173,6 +174,106 @@ def test_rerender_writes_only_what_changed_and_removes_what_is_gone(bundled_ware
     assert not (out / "models" / "gone.html").exists()
 
 
+def _files(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.slow
+def test_pages_streamed_in_small_batches_are_the_pages_of_one_batch(bundled_warehouse, tmp_path):
+    small = build_site(bundled_warehouse, tmp_path / "small", batch_size=2)
+    whole = build_site(bundled_warehouse, tmp_path / "whole", batch_size=10**6)  # every kind in one batch
+    assert small.pages == whole.pages and small.pages["model"] > 250 and small.pages["leaderboard"] > 50
+    assert len(small.written) == sum(small.pages.values()) + 3
+    small_files, whole_files = _files(tmp_path / "small"), _files(tmp_path / "whole")
+    assert small_files.keys() == whole_files.keys() and len(small_files) == len(small.written) + 2  # + manifests
+    assert [path for path in small_files if small_files[path] != whole_files[path]] == []
+
+
+@pytest.mark.slow
+def test_caps_keep_the_search_index_and_long_lists_small(bundled_warehouse, tmp_path, monkeypatch):
+    """The search index holds every benchmark and the models with most results; a model page lists the
+    related models with most results, a leaderboard page the best ranked entries; each page says so."""
+    monkeypatch.setattr(renderer, "RELATED_MODELS", 2)
+    monkeypatch.setattr(renderer, "LEADERBOARD_ENTRIES", 3)
+    out = tmp_path / "site"
+    report = build_site(bundled_warehouse, out, search_models=10)
+    text = (out / "search-index.js").read_text()
+    entries = json.loads(text.removeprefix("window.SOTABOARD_SEARCH = ").removesuffix(";\n"))
+    con = duckdb.connect(str(bundled_warehouse), read_only=True)
+    try:
+        top = con.execute("SELECT model_id FROM results GROUP BY model_id ORDER BY count(*) DESC, model_id "
+                          "LIMIT 10").fetchall()
+        n_benchmarks = con.execute("SELECT count(*) FROM benchmarks").fetchone()[0]
+        related = con.execute(
+            "SELECT model_id, count(*) FROM model_page_related WHERE model_id IN (SELECT model_id FROM results) "
+            "GROUP BY model_id HAVING count(*) > 2 ORDER BY model_id LIMIT 1").fetchone()
+        n_xnli = con.execute("SELECT count(*) FROM leaderboard WHERE benchmark_id = 'xnli' "
+                             "AND setting = 'translate-train-all'").fetchone()[0]
+    finally:
+        con.close()
+    assert sorted(e["key"] for e in entries if e["kind"] == "model") == sorted(m for (m,) in top)
+    assert sum(e["kind"] == "benchmark" for e in entries) == n_benchmarks == report.pages["benchmark"]
+    index = (out / "index.html").read_text()
+    assert f"the 10 models with the most\n    results, of {report.pages['model']}" in index
+
+    model_page = (out / _model_path(bundled_warehouse, related[0])).read_text()
+    related_section = model_page.split('id="related"')[1].split("</section>")[0]
+    assert related_section.count("<li>") == 2 and f"The 2 with the most results of {related[1]}." in related_section
+    board = (out / "leaderboards" / "xnli-accuracy-test-translate-train-all.html").read_text()
+    assert board.count('<tr class="entry') == 3 and f"The 3 best ranked of {n_xnli} entries" in board
+    # the chart still runs to the newest result of the whole leaderboard
+    monkeypatch.setattr(renderer, "LEADERBOARD_ENTRIES", 1000)
+    build_site(bundled_warehouse, tmp_path / "whole")
+    whole = (tmp_path / "whole" / "leaderboards" / "xnli-accuracy-test-translate-train-all.html").read_text()
+    assert re.search(r"<svg.*</svg>", board, re.S)[0] == re.search(r"<svg.*</svg>", whole, re.S)[0]
+
+
+# Unicoder's XNLI translate-train-all score moves from 78.5 to 78.6: between its neighbours (79.1, 77.8),
+# so no rank on that leaderboard changes.
+UNICODER = "paper:2012.15674/unicoder"
+UNICODER_ROW = ",Unicoder,XNLI,Zero-Shot Classification,Natural Language Processing,accuracy,78.5,test,translate-train-all,"
+
+
+@pytest.mark.slow
+def test_a_changed_result_rewrites_only_its_model_and_leaderboard_pages(bundled_warehouse, tmp_path):
+    snap = tmp_path / "snap"
+    shutil.copytree(BUNDLED_SNAPSHOT, snap)
+    table = snap / "tables" / "xnli.csv"
+    assert table.read_text().count(UNICODER_ROW) == 1
+    table.write_text(table.read_text().replace(UNICODER_ROW, UNICODER_ROW.replace(",78.5,", ",78.6,")))
+    changed = _publish(snap, tmp_path)  # a second nightly run: every source fetched at another time
+
+    board = "SELECT rank, model_id FROM leaderboard WHERE benchmark_id = 'xnli' AND setting = 'translate-train-all' ORDER BY ALL"
+    ranks = []
+    for warehouse in (bundled_warehouse, changed):
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            ranks.append(con.execute(board).fetchall())
+        finally:
+            con.close()
+    assert ranks[0] == ranks[1] and (9, UNICODER) in ranks[0]
+
+    out = tmp_path / "site"
+    first = build_site(bundled_warehouse, out)
+    again = build_site(bundled_warehouse, out)
+    assert again.written == [] and again.removed == [] and again.unchanged == len(first.written)
+    assert again.rendered == 4  # the index, the search index, the stylesheet, the script: no page's rows changed
+    before = _files(out)
+    after = build_site(changed, out)
+    model_page = _model_path(changed, UNICODER)
+    leaderboard_page = "leaderboards/xnli-accuracy-test-translate-train-all.html"
+    # and the index, whose sources & freshness section shows when this run fetched each source
+    assert sorted(after.written) == sorted([model_page, leaderboard_page, "index.html"]) and after.removed == []
+    assert after.unchanged == len(first.written) - 3
+    assert after.rendered == 2 + 4  # the pages whose rows changed
+    assert "78.6" in (out / model_page).read_text() and "78.5" in before[model_page].decode()
+    assert "78.6" in (out / leaderboard_page).read_text()
+    # the nightly run's time is on the index page only, and no model page shows it
+    sources = (out / model_page).read_text().split('id="sources"')[1].split("</section>")[0]
+    assert "index.html#freshness" in sources and not re.search(r"\d\d:\d\d:\d\d", sources)
+    assert b'id="freshness"' in before["index.html"]
+
+
 @pytest.mark.slow
 def test_every_page_carries_the_policy_and_links_out_safely(bundled_site):
     pages = sorted(bundled_site.rglob("*.html"))
@@ -319,6 +420,7 @@ def test_index_search_finds_models_and_benchmarks_from_the_static_index(browser,
     assert ["XLM-RoBERTa-large", (bundled_site / "models" / "facebookai-xlm-roberta-large.html").as_uri()] in hits
     page.fill("#search", "xnli")
     assert "XNLI" in page.eval_on_selector_all("#search-results li.hit-benchmark a", "a => a.map(e => e.textContent)")
+    assert page.locator("#freshness tbody tr").count() >= 2  # when each source was last fetched
     page.fill("#search", "no such thing zzz")
     assert page.text_content("#search-results") == "Nothing matches."
     _follow(page, page.locator("#areas a", has_text="Natural Language Processing").first)

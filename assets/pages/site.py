@@ -6,16 +6,30 @@ relations; Jinja2 templates (autoescaped) turn it into HTML. The only markup tak
 sanitised `card_html`; links leave the site only for http(s) URLs. Pages carry a Content-Security-Policy
 that runs no script but the site's own files.
 
+Rendering streams: the pages of each kind are numbered in batches of `batch_size` (site_paths.sql), the
+rows of their sections are computed once into temporary tables by batch, and one query per batch reads
+a batch's pages; every page is rendered, hashed and written as its row arrives, so Python holds one batch
+of rows and the manifests, not the site, and DuckDB spills what passes its memory limit to disk. Long
+lists are capped (RELATED_MODELS, LEADERBOARD_ENTRIES, SEARCH_MODELS) and the page says so.
+
 Rendering is incremental: `.sotaboard-site.json` in the output directory holds the sha256 of every file
-written; a file whose content hashes the same and is still on disk is not written again, and files of
-the previous render that no page produces any more are removed.
+written, `.sotaboard-site-inputs.json` the md5 of every page's rows (computed by the page queries) and
+the renderer's fingerprint. A page whose rows hash as in the last render, by the same renderer, and whose
+file is on disk as written is not rendered again; a file whose content hashes the same and is still on
+disk is not written again; files of the previous render that no page produces any more are removed.
+Nothing on a model, leaderboard, benchmark or area page changes with the time of the nightly run (the
+sources' fetch times are on the index page only), so a re-render writes only the pages whose rows changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,29 +45,36 @@ from warehouse import sql
 
 HERE = Path(__file__).parent
 MANIFEST = ".sotaboard-site.json"
+INPUTS_MANIFEST = ".sotaboard-site-inputs.json"  # the md5 of every page's rows, and the renderer's sha256
 STATIC_FILES = ("site.css", "site.js")
 SEARCH_INDEX = "search-index.js"
 # Scripts, styles and images of the site's own files only: a card's remote images are not fetched either.
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
-PAGE_QUERIES = ("model_pages", "leaderboard_pages", "benchmark_pages", "area_pages", "search_index")
+BATCH_ROWS = 500  # pages of one kind whose rows are read from DuckDB at a time
+RELATED_MODELS = 12  # related models on a model page at most: those with the most results
+LEADERBOARD_ENTRIES = 1_000  # entries on a leaderboard page at most: the best ranked
+SEARCH_MODELS = 20_000  # models in the search index at most: those with the most results
+DUCKDB_MEMORY = "1GB"  # the rendering connection's memory limit
 CHART = {"width": 720, "height": 260, "left": 64, "right": 16, "top": 16, "bottom": 36}
 
 
 @dataclass
 class SiteReport:
-    """What one render did: files written, left unchanged and removed, and pages by kind."""
+    """What one render did: files written, left unchanged and removed, pages by kind, and how many files
+    were rendered (the others' rows were those of the last render)."""
 
     out_dir: Path
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     pages: dict[str, int] = field(default_factory=dict)
+    rendered: int = 0
     seconds: float = 0.0
 
     def summary(self) -> str:
         kinds = ", ".join(f"{n} {kind}" for kind, n in self.pages.items())
         return (f"site: {sum(self.pages.values())} pages ({kinds}) in {self.seconds:.2f}s: "
-                f"{len(self.written)} files written, {self.unchanged} unchanged, {len(self.removed)} removed "
+                f"{self.rendered} files rendered, {len(self.written)} files written, {self.unchanged} unchanged, {len(self.removed)} removed "
                 f"-> {self.out_dir}")
 
 
@@ -123,84 +144,161 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _query(con: duckdb.DuckDBPyConnection, name: str) -> list[dict]:
-    cursor = con.execute(sql(name))
+def _rows(cursor: duckdb.DuckDBPyConnection) -> Iterator[dict]:
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    for row in cursor.fetchall():
+        yield dict(zip(names, row))
 
 
-def load_site(warehouse: Path) -> dict[str, list[dict]]:
-    """The rows of every page of the site, one set-based query per kind of page."""
+def _pages_of(con: duckdb.DuckDBPyConnection, kind: str) -> Iterator[dict]:
+    """The rows of the pages of `kind` (site_<kind>_pages.sql), one batch of pages per query, in path order:
+    one batch of rows is in Python at once."""
+    query = sql(f"site_{kind}_pages")
+    n_batches = con.execute(f"SELECT coalesce(max(batch) + 1, 0) FROM site_{kind}_paths").fetchone()[0]
+    for batch in range(n_batches):
+        con.execute(f"SET VARIABLE site_batch = {batch}")
+        yield from _rows(con.execute(query))
+
+
+@contextmanager
+def _connect(warehouse: Path, batch_size: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to `warehouse` with the site's path tables (pages numbered in batches of
+    `batch_size`), its memory capped at DUCKDB_MEMORY: what is larger spills to a temporary directory."""
     if not warehouse.is_file():
         raise WarehouseMissing(f"no published warehouse at {warehouse}: run `sotaboard run` first")
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        con.execute(sql("site_paths"))
-        return {name: _query(con, f"site_{name}") for name in PAGE_QUERIES}
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="sotaboard-site-") as spill:
+        con = duckdb.connect(str(warehouse), read_only=True,
+                             config={"memory_limit": DUCKDB_MEMORY, "temp_directory": spill})
+        try:
+            for name, value in (("site_batch_rows", batch_size), ("site_related_models", RELATED_MODELS),
+                                ("site_leaderboard_entries", LEADERBOARD_ENTRIES)):
+                con.execute(f"SET VARIABLE {name} = {int(value)}")
+            con.execute(sql("site_paths"))
+            yield con
+        finally:
+            con.close()
 
 
-def render_pages(data: dict[str, list[dict]]) -> dict[str, bytes]:
-    """Every file of the site by its path relative to the output directory."""
+def render_site(con: duckdb.DuckDBPyConnection, pages: dict[str, int], search_models: int = SEARCH_MODELS
+                ) -> Iterator[tuple[str, str | None, Callable[[], bytes]]]:
+    """Every file of the site as (path relative to the output directory, the md5 of the page's rows or
+    None, a function rendering its content), page by page as the batches of each kind arrive from `con`
+    (a connection of `_connect`); counts the pages by kind in `pages`. Only the index's list of areas
+    and the search index (at most `search_models` models) are held whole."""
     env = _environment()
-    files: dict[str, bytes] = {}
 
-    def page(template: str, path: str, **context: object) -> None:
-        root = "../" * path.count("/")
-        files[path] = env.get_template(template).render(root=root, **context).encode()
+    def page(template: str, path: str, **context: object) -> Callable[[], bytes]:
+        return lambda: env.get_template(template).render(root="../" * path.count("/"), **context).encode()
 
-    for model in data["model_pages"]:
+    def model_page(model: dict) -> Callable[[], bytes]:
         card = dict(model["card"])
         card["card_html"] = Markup(card["card_html"] or "")  # sanitised when the warehouse was built
-        page("model.html", model["path"], model=model, card=card)
-    for board in data["leaderboard_pages"]:
-        newest = max((e["result_date"] for e in board["entries"] if e["result_date"]), default=None)
-        page("leaderboard.html", board["path"], board=board, chart=step_chart(board["history"], newest))
-    for benchmark in data["benchmark_pages"]:
-        page("benchmark.html", benchmark["path"], benchmark=benchmark)
-    for area in data["area_pages"]:
-        page("area.html", area["path"], area=area)
-    page("index.html", "index.html", areas=data["area_pages"],
-         n_models=len(data["model_pages"]), n_leaderboards=len(data["leaderboard_pages"]),
-         n_benchmarks=len(data["benchmark_pages"]))
-    entries = [{k: row[k] for k in ("kind", "name", "key", "detail", "path")} for row in data["search_index"]]
-    files[SEARCH_INDEX] = ("window.SOTABOARD_SEARCH = " + json.dumps(entries, ensure_ascii=True)
-                           .replace("<", "\\u003c") + ";\n").encode()
+        return page("model.html", model["path"], model=model, card=card)
+
+    def leaderboard_page(board: dict) -> Callable[[], bytes]:
+        return page("leaderboard.html", board["path"], board=board,
+                    chart=step_chart(board["history"], board["newest_result_date"]))
+
+    pages.update(model=0, leaderboard=0, benchmark=0, area=0, index=0)
+    con.execute(sql("site_model_rows"))
+    for model in _pages_of(con, "model"):
+        pages["model"] += 1
+        yield model["path"], model.pop("input_hash"), model_page(model)
+    con.execute(sql("site_leaderboard_rows"))
+    for board in _pages_of(con, "leaderboard"):
+        pages["leaderboard"] += 1
+        yield board["path"], board.pop("input_hash"), leaderboard_page(board)
+    for benchmark in _pages_of(con, "benchmark"):
+        pages["benchmark"] += 1
+        yield benchmark["path"], benchmark.pop("input_hash"), page("benchmark.html", benchmark["path"],
+                                                                  benchmark=benchmark)
+    areas = []
+    for area in _pages_of(con, "area"):
+        pages["area"] += 1
+        yield area["path"], area.pop("input_hash"), page("area.html", area["path"], area=area)
+        areas.append({"path": area["path"], "area": area["area"],
+                      "benchmarks": [{"name": b["name"], "path": b["path"]} for b in area["benchmarks"]]})
+    con.execute(f"SET VARIABLE site_search_models = {int(search_models)}")
+    search = [{k: row[k] for k in ("kind", "name", "key", "detail", "path")}
+              for row in _rows(con.execute(sql("site_search_index")))]
+    pages["index"] += 1
+    yield "index.html", None, page(
+        "index.html", "index.html", areas=sorted(areas, key=lambda area: area["area"]),
+        n_models=pages["model"], n_leaderboards=pages["leaderboard"], n_benchmarks=pages["benchmark"],
+        n_search_models=sum(entry["kind"] == "model" for entry in search),
+        freshness=list(_rows(con.execute(sql("site_freshness")))))
+    search_js = ("window.SOTABOARD_SEARCH = " + json.dumps(search, ensure_ascii=True).replace("<", "\\u003c")
+                 + ";\n").encode()
+    yield SEARCH_INDEX, None, lambda: search_js
     for name in STATIC_FILES:
-        files[name] = (HERE / "static" / name).read_bytes()
-    return files
+        yield name, None, (HERE / "static" / name).read_bytes
 
 
-def build_site(warehouse: Path, out_dir: Path) -> SiteReport:
-    """Render the site of `warehouse` into `out_dir`, writing only the files whose content changed."""
+def renderer_fingerprint() -> str:
+    """The sha256 of what turns a page's rows into its HTML: this module, the filters it takes from
+    pipelines/model_page.py, the templates and the static files."""
+    digest = hashlib.sha256()
+    for path in [Path(__file__), Path(sys.modules[_value.__module__].__file__),
+                 *sorted((HERE / "templates").iterdir()), *sorted((HERE / "static").iterdir())]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _holds(file: Path, digest: str | None) -> bool:
+    """`file` is on disk with the content of sha256 `digest`."""
+    try:
+        return digest is not None and hashlib.sha256(file.read_bytes()).hexdigest() == digest
+    except OSError:
+        return False
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def build_site(warehouse: Path, out_dir: Path, batch_size: int = BATCH_ROWS,
+               search_models: int = SEARCH_MODELS) -> SiteReport:
+    """Render the site of `warehouse` into `out_dir`, page by page, writing only the files whose content
+    changed; a page whose rows hash as in the last render, by the same renderer, and whose file is still
+    on disk as written is not rendered again. What stays in memory is the manifests and one batch of rows."""
     started = time.monotonic()
     out_dir = out_dir.absolute()
-    data = load_site(warehouse)
-    files = render_pages(data)
-    manifest_path = out_dir / MANIFEST
-    try:
-        previous = json.loads(manifest_path.read_text())
-    except (FileNotFoundError, ValueError):
-        previous = {}
-    report = SiteReport(out_dir=out_dir, pages={
-        "model": len(data["model_pages"]), "leaderboard": len(data["leaderboard_pages"]),
-        "benchmark": len(data["benchmark_pages"]), "area": len(data["area_pages"]), "index": 1})
-    hashes = {}
-    for path, content in sorted(files.items()):
-        digest = hashlib.sha256(content).hexdigest()
-        hashes[path] = digest
-        if previous.get(path) == digest and (out_dir / path).is_file():
-            report.unchanged += 1
-        else:
-            write_atomic(out_dir / path, content)
-            report.written.append(path)
-    for path in sorted(set(previous) - set(files)):
+    previous = _read_json(out_dir / MANIFEST)
+    last_inputs = _read_json(out_dir / INPUTS_MANIFEST)
+    renderer = renderer_fingerprint()
+    previous_inputs = last_inputs.get("pages", {}) if last_inputs.get("renderer") == renderer else {}
+    report = SiteReport(out_dir=out_dir)
+    hashes: dict[str, str] = {}
+    inputs: dict[str, str] = {}
+    with _connect(warehouse, batch_size) as con:
+        for path, input_hash, render in render_site(con, report.pages, search_models):
+            if input_hash is not None:
+                inputs[path] = input_hash
+                if previous_inputs.get(path) == input_hash and _holds(out_dir / path, previous.get(path)):
+                    hashes[path] = previous[path]
+                    report.unchanged += 1
+                    continue
+            content = render()
+            report.rendered += 1
+            digest = hashlib.sha256(content).hexdigest()
+            hashes[path] = digest
+            if previous.get(path) == digest and (out_dir / path).is_file():
+                report.unchanged += 1
+            else:
+                write_atomic(out_dir / path, content)
+                report.written.append(path)
+    for path in sorted(set(previous) - set(hashes)):
         stale = (out_dir / path).resolve()
         if stale.is_relative_to(out_dir.resolve()):  # only files this renderer wrote, inside out_dir
             stale.unlink(missing_ok=True)
             report.removed.append(path)
     if previous != hashes:
-        write_atomic(manifest_path, json.dumps(hashes, indent=0, sort_keys=True).encode())
+        write_atomic(out_dir / MANIFEST, json.dumps(hashes, indent=0, sort_keys=True).encode())
+    if last_inputs != {"renderer": renderer, "pages": inputs}:
+        write_atomic(out_dir / INPUTS_MANIFEST,
+                     json.dumps({"renderer": renderer, "pages": inputs}, indent=0, sort_keys=True).encode())
     report.seconds = time.monotonic() - started
     return report
