@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -76,6 +79,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def bundled_snapshot() -> Path:
     return BUNDLED_SNAPSHOT
+
+
+@dataclass(frozen=True)
+class BundledRun:
+    """`sotaboard run` on the bundled snapshot in `folder` (published file `folder/sotaboard.duckdb`,
+    state `folder/.state`, Dagster home and HF home of `offline_env(folder)`), and what it printed on stdout."""
+
+    folder: Path
+    stdout: str
+
+    def copy(self, dest: Path) -> tuple[Path, dict[str, str]]:
+        """The run's whole folder copied to `dest`, as that run would have left it there: the published
+        file and the environment that continues from it (its state and Dagster home)."""
+        shutil.copytree(self.folder, dest)
+        return dest / "sotaboard.duckdb", offline_env(dest)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory, worker_id) -> BundledRun:
+    """The nightly job on the bundled snapshot through the CLI, run once for the whole session: the
+    xdist workers share it (the first that asks runs it under a lock, the others read it). Tests that
+    change it take a copy (`BundledRun.copy`)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+    folder, printed = root / "bundled_run", root / "bundled_run.stdout"
+    with open(root / "bundled_run.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not printed.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done = sotaboard("run", "--warehouse", str(folder / "sotaboard.duckdb"), env=offline_env(folder),
+                             cwd=folder)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            printed.write_text(done.stdout)
+    return BundledRun(folder, printed.read_text())
 
 
 def real_files(folder: str, pattern: str) -> list[Path]:
