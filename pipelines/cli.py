@@ -14,21 +14,23 @@ import re
 import shutil
 import sys
 import time
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
-from assets.checks import CHECKS
 from pipelines.settings import SOURCES, Settings
+
+if TYPE_CHECKING:
+    # Dagster and the assets are imported by the command that uses them (`run`), not at start:
+    # `sotaboard model` and `sotaboard site` read the published file with DuckDB alone, and importing
+    # Dagster would cost each of them over a second of CPU.
+    import dagster as dg
 
 STEP_EVENTS = {"STEP_START": "start", "STEP_SUCCESS": "success", "STEP_FAILURE": "failed", "STEP_SKIPPED": "skipped"}
 # how Dagster's in-process executor says it skips a step whose upstream failed (a warning, not an event)
 SKIPPED_STEP = re.compile(r"Dependencies for step (\S+) .*Not executing")
 PROJECT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = Path(__file__).resolve().parent / "dagster.yaml"
-# A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
-# check names already start with their table, so the progress lines show the check name alone.
-CHECK_STEPS = {f"{check.asset}_{check.name}": check.name for check in CHECKS}
 # Dagster 1.13 marks `dagster dev` superseded by `dg dev`, which needs the dagster-dg-cli package
 # (not released for this Dagster version) and a dg project layout; `dagster dev` is still the
 # command that serves a workspace.yaml, so its supersession notice is silenced by its message.
@@ -62,12 +64,23 @@ def _use_dagster_home() -> None:
         shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
 
 
+@cache
+def _check_steps() -> dict[str, str]:
+    """A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
+    check names already start with their table, so the progress lines show the check name alone."""
+    from assets.checks import CHECKS
+
+    return {f"{check.asset}_{check.name}": check.name for check in CHECKS}
+
+
 def _step_name(step_key: str) -> str:
-    return f"check {CHECK_STEPS[step_key]}" if step_key in CHECK_STEPS else step_key
+    return f"check {_check_steps()[step_key]}" if step_key in _check_steps() else step_key
 
 
-@dg.logger(description="One line per step and check, for the terminal.")
 def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
+    """The `progress` logger of `sotaboard run`."""
+    import dagster as dg
+
     started = time.monotonic()
     check_outcomes: dict[str, str] = {}  # step key -> "failed" or "warning", for checks that did not pass
 
@@ -109,11 +122,14 @@ def _error_line(error) -> str:
 def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _use_dagster_home()
+    import dagster as dg
+
     from pipelines.definitions import build_definitions
     from warehouse.database import RunInProgress, exclusive_run
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def("nightly").with_logger_defs({"progress": progress_logger})
+    progress = dg.LoggerDefinition(progress_logger, description="One line per step and check, for the terminal.")
+    job = defs.resolve_job_def("nightly").with_logger_defs({"progress": progress})
     try:
         with exclusive_run(settings.state_dir):
             print(f"sotaboard: nightly job, source={settings.source}, snapshot={settings.snapshot_dir}", flush=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -57,9 +60,65 @@ def varchar_values(path: Path) -> str:
         con.close()
 
 
+# The test files that cost the most CPU, costliest first (measured alone with `-n 0`, seconds of CPU
+# on the 2-core reference machine). `--dist loadfile` hands files to the workers in collection order
+# (pyproject sets `--no-loadscope-reorder`, which would otherwise queue the files with the most tests
+# first and these few-test, long files last): starting the longest files first lets the short ones
+# fill in at the end, so neither worker idles while the other finishes a long file.
+COSTLIEST_FILES = ["test_reliability.py",       # ~100 s of CPU
+                   "test_live_outage.py",       # ~55
+                   "test_live_requests.py",     # ~45
+                   "test_first_hour.py",        # ~20, but starts `dagster dev` and waits for it: over a minute
+                   "test_site.py",              # ~40
+                   "test_live_faults.py",       # ~30
+                   "test_hostile_inputs.py", "test_hub_live.py", "test_end_to_end.py", "test_tables_incremental.py",
+                   "test_arxiv_ingest.py", "test_security.py", "test_bench_generator.py", "test_tables.py"]  # 20-30
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The costliest files first (COSTLIEST_FILES), then the others in their usual order."""
+    rank = {name: position for position, name in enumerate(COSTLIEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def bundled_snapshot() -> Path:
     return BUNDLED_SNAPSHOT
+
+
+@dataclass(frozen=True)
+class BundledRun:
+    """`sotaboard run` on the bundled snapshot in `folder` (published file `folder/sotaboard.duckdb`,
+    state `folder/.state`, Dagster home and HF home of `offline_env(folder)`), and what it printed on stdout."""
+
+    folder: Path
+    stdout: str
+
+    def copy(self, dest: Path) -> tuple[Path, dict[str, str]]:
+        """The run's whole folder copied to `dest`, as that run would have left it there: the published
+        file and the environment that continues from it (its state and Dagster home)."""
+        shutil.copytree(self.folder, dest)
+        return dest / "sotaboard.duckdb", offline_env(dest)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory, worker_id) -> BundledRun:
+    """The nightly job on the bundled snapshot through the CLI, run once for the whole session: the
+    xdist workers share it (the first that asks runs it under a lock, the others read it). Tests that
+    change it take a copy (`BundledRun.copy`)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent
+    folder, printed = root / "bundled_run", root / "bundled_run.stdout"
+    with open(root / "bundled_run.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not printed.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done = sotaboard("run", "--warehouse", str(folder / "sotaboard.duckdb"), env=offline_env(folder),
+                             cwd=folder)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            printed.write_text(done.stdout)
+    return BundledRun(folder, printed.read_text())
 
 
 def real_files(folder: str, pattern: str) -> list[Path]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT, offline_env, sotaboard
+
+from conftest import PROJECT, sotaboard
 
 pytestmark = pytest.mark.slow
 
@@ -20,12 +21,10 @@ XLMR_BASE = "FacebookAI/xlm-roberta-base"
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
+def published(bundled_run, tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
+    """The session's run of the bundled snapshot (conftest.bundled_run), copied."""
     tmp = tmp_path_factory.mktemp("model_page")
-    warehouse = tmp / "sotaboard.duckdb"
-    env = offline_env(tmp)
-    result = sotaboard("run", "--warehouse", str(warehouse), env=env, cwd=tmp)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    warehouse, env = bundled_run.copy(tmp / "run")
     return warehouse, env, tmp
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import SHARED, SOTABOARD, offline_env, sotaboard
 
+from conftest import SHARED, SOTABOARD, sotaboard
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 pytestmark = pytest.mark.slow
@@ -29,35 +29,23 @@ def counts(path: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def two_snapshots(tmp_path_factory):
-    """Snapshot A (the bundled one) and B (A plus another table), and a run of A, published once for
-    the module (`first_run` copies it for each test)."""
+def two_snapshots(tmp_path_factory, bundled_run):
+    """Snapshot A (the bundled one) and B (A plus another table), and a run of A: the session's run
+    of the bundled snapshot (conftest.bundled_run), which each test copies whole (published file,
+    working database in `.state/`, Dagster home) into its own folder, as a run would leave it."""
     tmp = tmp_path_factory.mktemp("reliability")
-    a = tmp / "a"
-    shutil.copytree(BUNDLED_SNAPSHOT, a)
     b = tmp / "b"
     shutil.copytree(BUNDLED_SNAPSHOT, b)
     if SHARED.is_dir():
         shutil.copy(SHARED / "data" / "pwc" / "coqa.json", b / "tables" / "coqa_extra.json")
     else:
         (b / "tables" / "extra.csv").write_text("model_name,benchmark,metric,value\nX,Toy,accuracy,1\n")
-    warehouse = tmp / "run-of-a" / "sotaboard.duckdb"
-    done = sotaboard("run", "--snapshot", str(a), "--warehouse", str(warehouse), env=offline_env(tmp / "run-of-a"),
-                     cwd=tmp)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return tmp, a, b
-
-
-def first_run(tmp: Path, name: str) -> tuple[Path, dict[str, str]]:
-    """The state after a first run of snapshot A, in its own folder: the module's run of A, copied
-    whole (published file, working database in `.state/`, Dagster home), as a run would leave it."""
-    shutil.copytree(tmp / "run-of-a", tmp / name)
-    return tmp / name / "sotaboard.duckdb", offline_env(tmp / name)
+    return tmp, bundled_run, b
 
 
 def test_analyst_holding_the_file_never_blocks_a_run(two_snapshots):
-    tmp, _, b = two_snapshots
-    warehouse, env = first_run(tmp, "concurrent")
+    tmp, run_of_a, b = two_snapshots
+    warehouse, env = run_of_a.copy(tmp / "concurrent")
     before = counts(warehouse)
     # an analyst opens the published file read-only and keeps querying it during the whole run
     stop = tmp / "concurrent" / "stop"
@@ -87,8 +75,8 @@ def test_analyst_holding_the_file_never_blocks_a_run(two_snapshots):
 
 @pytest.mark.parametrize("kill_at", ["benchmark_table_rows", "results", "leaderboard", "published_warehouse"])
 def test_kill_minus_nine_leaves_the_last_good_warehouse(two_snapshots, kill_at):
-    tmp, _, b = two_snapshots
-    warehouse, env = first_run(tmp, f"kill-{kill_at}")
+    tmp, run_of_a, b = two_snapshots
+    warehouse, env = run_of_a.copy(tmp / f"kill-{kill_at}")
     good = counts(warehouse)
     process = subprocess.Popen([str(SOTABOARD), "run", "--snapshot", str(b), "--warehouse", str(warehouse)],
                                env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
