@@ -132,11 +132,9 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     warehouse.replace_rows(con, "raw.hub_model_aliases", "alias", "FROM hub_model_aliases_rows")
     con.execute("COMMIT")
     con.unregister("listed_model_files")
-    for requested_id, reason, payload in con.execute(
-            "SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "
-            "UNION ALL SELECT requested_id, 'model info field left empty: ' || unnest(field_problems), source_file "
-            "FROM raw.hub_model_files ORDER BY 1, 2").fetchall():
-        log.fail(requested_id, reason, payload)
+    log.quarantine_rows("SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "
+                        "UNION ALL SELECT requested_id, 'model info field left empty: ' || unnest(field_problems), "
+                        "source_file FROM raw.hub_model_files")
     return len(to_read)
 
 
@@ -253,8 +251,7 @@ def hub_leaderboards(snapshot: SnapshotResource, warehouse: WarehouseResource,
     with warehouse.connect() as con:
         if files:
             warehouse.run_sql(con, "hub_leaderboards", leaderboard_files=[str(p) for p in files], root=str(root))
-            for key, reason, payload in con.execute("SELECT * FROM hub_leaderboard_errors ORDER BY 1").fetchall():
-                log.fail(key, reason, payload)
+            log.quarantine_rows("SELECT * FROM hub_leaderboard_errors")  # saved on this connection, below
         else:
             con.execute("DELETE FROM raw.hub_leaderboard_entries")
         log.save_stale(con, "leaderboard", dataset_ids)

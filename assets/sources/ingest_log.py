@@ -98,7 +98,7 @@ class IngestLog:
     outage: str | None = None        # why the source failed wholesale tonight (see `judge_fetch`), else None
     # entities whose fetch failed tonight, (entity, entity_id, reason): they keep their last good data
     stale: list[tuple[str, str, str]] = field(default_factory=list)
-    recalled: list[str] = field(default_factory=list)   # tables whose kept failures are quarantined again
+    recalled: list[str] = field(default_factory=list)   # queries of records quarantined when the log is saved
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined records by kind of reason, once saved
 
     def fail(self, record_key: str, reason: str, payload: str | None) -> None:
@@ -119,17 +119,20 @@ class IngestLog:
 
     def recall(self, table: str) -> None:
         """Quarantine again, when the log is saved, the records refused by the files or models that an
-        incremental ingest keeps in `table` (its `failures` column), although they are not read again:
-        they go from that table to raw.ingest_failures in SQL."""
-        self.recalled.append(table)
+        incremental ingest keeps in `table` (its `failures` column), although they are not read again."""
+        self.quarantine_rows(f"SELECT f.record_key, f.reason, f.payload FROM {table}, unnest(failures) AS u(f)")
+
+    def quarantine_rows(self, query: str) -> None:
+        """Quarantine the records `query` selects (record_key, reason, payload), run when the log is
+        saved, on the saving connection: they go from the warehouse to raw.ingest_failures in SQL."""
+        self.recalled.append(query)
 
     def save(self, con: duckdb.DuckDBPyConnection) -> None:
         """Replace this source's failures (those logged here and those recalled) and append its run
         row (idempotent per run)."""
         frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")
         seen_at = utc_now()
-        recalled = "".join(f" UNION ALL SELECT f.record_key, f.reason, f.payload FROM {table}, unnest(failures) AS u(f)"
-                           for table in self.recalled)
+        recalled = "".join(f" UNION ALL ({query})" for query in self.recalled)
         con.register("source_failures", frame)
         con.execute("DELETE FROM raw.ingest_failures WHERE source = ?", [self.source])
         con.execute(
