@@ -108,7 +108,8 @@ class WarehouseResource(dg.ConfigurableResource):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         with self.connect() as con:
-            con.execute("ATTACH ? AS published (STORAGE_VERSION 'v1.4.0')", [str(tmp)])
+            # DuckDB 1.5 takes no parameter for ATTACH's path: a quoted literal
+            con.execute(f"ATTACH {_sql_string(tmp)} AS published (STORAGE_VERSION 'v1.4.0')")
             try:
                 # side by side: copying a table of one row group (most of them) keeps one core busy
                 with ThreadPoolExecutor(max_workers=PUBLISH_COPIERS) as pool:
@@ -129,6 +130,11 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             os.close(dir_fd)
         return target
+
+
+def _sql_string(value: object) -> str:
+    """`value` as a single-quoted SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _copy_into_published(con: duckdb.DuckDBPyConnection, table: str) -> None:
