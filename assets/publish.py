@@ -1,4 +1,4 @@
-"""Publishing: the complete, checked warehouse file that analysts open."""
+"""Publishing: the complete, checked warehouse (a file, or a DuckLake) that analysts open."""
 
 import dagster as dg
 
@@ -18,14 +18,10 @@ PUBLISHED_VIEW_SQL = [asset.name for asset in sql_assets() if any(t.view and t.p
     pool="warehouse",
 )
 def published_warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """The published DuckDB file (SOTABOARD_WAREHOUSE): every contract table copied from the
-    working database into a new file, views recreated, then renamed over the old file in one
-    atomic step. Runs only when every blocking check upstream passed."""
-    path = warehouse.publish(PUBLISHED_TABLES, PUBLISHED_VIEW_SQL)
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "bytes": dg.MetadataValue.int(path.stat().st_size),
-            "tables": dg.MetadataValue.json(PUBLISHED_TABLES),
-        }
-    )
+    """The published warehouse (SOTABOARD_WAREHOUSE). A DuckDB file: every contract table copied
+    from the working database into a new file, views recreated, then renamed over the old file in
+    one atomic step. A DuckLake (`ducklake:<catalog>`): one snapshot that writes the rows that
+    changed since the last publish, views recreated. Runs only when every blocking check upstream
+    passed."""
+    published = warehouse.publish(PUBLISHED_TABLES, PUBLISHED_VIEW_SQL)
+    return dg.MaterializeResult(metadata={**published, "tables": dg.MetadataValue.json(PUBLISHED_TABLES)})

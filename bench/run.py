@@ -27,7 +27,10 @@ What it does, in one process (the nightly job runs in process, as `sotaboard run
 6. the table reading floor: every (changed) table file read once by the typed reader, nothing
    flattened or written; with the other ingest steps and publish as the incremental run measured
    them, the least that run could cost if core, analytics and checks were free (the summary's
-   `incremental_lower_bound_*`).
+   `incremental_lower_bound_*`);
+7. with `--lake CATALOG`: after the full run and after the incremental run, the working database is
+   published again into a DuckLake (`ducklake:CATALOG`, data files in `<state>/lake_data`), timed,
+   with the data files it wrote, beside the file publish of the job (`lake_publish` in the summary).
 
 Source requests: in snapshot mode the ingest assets make none (raw.source_runs.requests = 0), so
 the cost of a run's ingest is reported as snapshot files and bytes read. Times are wall seconds on
@@ -540,6 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--no-change", action="store_true", help="skip the 1%% change and the incremental run")
     parser.add_argument("--no-pandas", action="store_true", help="skip the pandas comparison")
+    parser.add_argument("--lake", metavar="CATALOG",
+                        help="also publish into a DuckLake on this catalog (postgres:dbname=… host=…, or a file), "
+                             "after the full and the incremental run, and compare with the file publish")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of the pandas and DuckDB comparisons, taken in turn; the median is reported")
     args = parser.parse_args(argv)
@@ -568,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     report["full"] = run_job(settings, "full run")
     published = settings.warehouse_path
     work = settings.state_dir / "work.duckdb"
+    if args.lake:
+        report["lake_full"] = lake_publish(settings, args.lake, state / "lake_data")
+        print(f"lake publish, full: {json.dumps(report['lake_full'])}", flush=True)
     report["counts"] = warehouse_counts(work)
     report["floor"] = floor(work)
     print(f"floor: {report['floor']}", flush=True)
@@ -589,6 +598,9 @@ def main(argv: list[str] | None = None) -> int:
         report["incremental"] = run_job(settings, "incremental run (1% changed upstream)")
         report["table_reading_floor"] = table_reading_floor(snapshot)
         print(f"table reading floor: {report['table_reading_floor']}", flush=True)
+        if args.lake:
+            report["lake_incremental"] = lake_publish(settings, args.lake, state / "lake_data")
+            print(f"lake publish, incremental: {json.dumps(report['lake_incremental'])}", flush=True)
         report["counts_after_change"] = warehouse_counts(work)
         report["change_footprint"] = change_footprint(work, before)
         print(f"change footprint: {json.dumps(report['change_footprint'])}", flush=True)
@@ -599,6 +611,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=1, default=str))
     return 0 if report["full"]["success"] else 1
+
+
+def lake_publish(settings, catalog: str, data: Path) -> dict:
+    """The working database published into the DuckLake `ducklake:<catalog>` (data files in `data`):
+    seconds, data files written and tables changed."""
+    from assets.publish import PUBLISHED_TABLES, PUBLISHED_VIEW_SQL
+    from warehouse.database import WarehouseResource
+
+    warehouse = WarehouseResource(path=f"ducklake:{catalog}", state_dir=str(settings.state_dir), lake_data=str(data))
+    started = time.monotonic()
+    published = warehouse.publish(PUBLISHED_TABLES, PUBLISHED_VIEW_SQL)
+    return {"seconds": round(time.monotonic() - started, 2),
+            "data_files_written": published["data_files_written"].value,
+            "data_mib": round(sum(f.stat().st_size for f in data.rglob("*.parquet")) / 2**20, 1),
+            "tables_changed": len(published["tables_changed"].value)}
 
 
 def summarise(report: dict) -> dict:
@@ -621,6 +648,13 @@ def summarise(report: dict) -> dict:
         s["pandas_over_duckdb_same_work"] = round(report["pandas"]["seconds"] / same, 1)
         s["pandas_compute_over_duckdb_same_work"] = round(report["pandas"]["compute_seconds"] / same, 1)
         s["duckdb_same_work_over_floor"] = round(same / max(report["floor"]["seconds"], 1e-9), 1)
+    for run, lake in (("full", "lake_full"), ("incremental", "lake_incremental")):
+        if lake in report:
+            s.setdefault("lake_publish", {})[run] = {
+                "file_publish_seconds": report[run]["groups"]["publish"]["seconds"],
+                "lake_publish_seconds": report[lake]["seconds"],
+                "lake_data_files_written": report[lake]["data_files_written"],
+                "lake_data_mib_after": report[lake]["data_mib"]}
     if "incremental" in report:
         inc = report["incremental"]["groups"]
         s["incremental_over_full_time"] = round(report["incremental"]["wall_seconds"] / report["full"]["wall_seconds"], 3)

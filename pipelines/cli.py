@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.settings import SOURCES, Settings
+from warehouse.database import LAKE_PREFIX
 
 if TYPE_CHECKING:
     # Dagster and the assets are imported by the command that uses them (`run`), not at start:
@@ -41,10 +42,12 @@ def _flag_environment(args: argparse.Namespace) -> dict[str, str]:
     """The settings the flags give, as the environment variables they stand for (a flag wins)."""
     given: dict[str, str] = {}
     for flag, variable in (("source", "SOTABOARD_SOURCE"), ("snapshot", "SOTABOARD_SNAPSHOT"),
-                           ("warehouse", "SOTABOARD_WAREHOUSE")):
+                           ("warehouse", "SOTABOARD_WAREHOUSE"), ("lake_data", "SOTABOARD_LAKE_DATA")):
         value = getattr(args, flag, None)
         if value:
-            given[variable] = str(Path(value).absolute()) if flag != "source" else value
+            # a `ducklake:<catalog>` target is a connection string, not a path (settings resolves its file)
+            keep = flag == "source" or (flag == "warehouse" and value.startswith(LAKE_PREFIX))
+            given[variable] = value if keep else str(Path(value).absolute())
     if getattr(args, "publish_anyway", False):
         given["SOTABOARD_PUBLISH_ANYWAY"] = "1"
     return given
@@ -155,9 +158,11 @@ def run(args: argparse.Namespace) -> int:
         e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("published_warehouse")
         for e in result.all_events
     )
-    published = settings.warehouse_path
-    if published_now:
-        _print_summary(published)
+    published = settings.warehouse_target
+    if published_now and settings.lake_catalog:
+        _print_lake_summary(result)
+    elif published_now:
+        _print_summary(settings.warehouse_path)
     lacking = sorted({part for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
                       for part in getattr(e.materialization.metadata.get("snapshot_lacks"), "value", None) or []})
     if lacking:
@@ -167,8 +172,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"checks warned (not blocking): {', '.join(warned_checks)}")
     if failed_checks:
         print(f"checks failed: {', '.join(failed_checks)}")
-    kept = (f"the published warehouse {published} was left as it was" if published.exists()
-            else f"no warehouse is published at {published} yet")
+    if settings.lake_catalog:
+        kept = f"the lake {published} was left at its last snapshot"
+    elif settings.warehouse_path.exists():
+        kept = f"the published warehouse {published} was left as it was"
+    else:
+        kept = f"no warehouse is published at {published} yet"
     if not published_now and outages and not settings.publish_anyway:
         by_reason: dict[str, list[str]] = {}
         for source, outage in sorted(outages.items()):
@@ -221,6 +230,17 @@ def _print_fetches(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     return outages
 
 
+def _print_lake_summary(result: dg.ExecuteInProcessResult) -> None:
+    """What the publish wrote into the lake: its snapshot, the tables it changed, its data files."""
+    meta = next({key: getattr(value, "value", value) for key, value in e.materialization.metadata.items()}
+                for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+                and e.asset_key == dg.AssetKey("published_warehouse"))
+    changed = meta["tables_changed"]
+    print(f"lake snapshot {meta['snapshot_id']}: "
+          + (", ".join(f"{table} {what}" for table, what in changed.items()) or "no table changed")
+          + f"; {meta['data_files_written']} data files written")
+
+
 def _print_summary(path: Path) -> None:
     import duckdb
 
@@ -246,8 +266,12 @@ def model(args: argparse.Namespace) -> int:
         render_model_page,
     )
 
+    settings = _settings(args)
+    if settings.lake_catalog:
+        print("sotaboard model: reads a published DuckDB file, not a lake: give --warehouse FILE", file=sys.stderr)
+        return 1
     try:
-        page = load_model_page(_settings(args).warehouse_path, args.model_id)
+        page = load_model_page(settings.warehouse_path, args.model_id)
     except (ModelNotFound, WarehouseMissing) as exc:
         print(f"sotaboard model: {exc}", file=sys.stderr)
         return 1
@@ -275,6 +299,9 @@ def site(args: argparse.Namespace) -> int:
     if out is None:
         print("sotaboard site: say where with --out DIR (or SOTABOARD_SITE_DIR)", file=sys.stderr)
         return 1
+    if settings.lake_catalog:
+        print("sotaboard site: renders a published DuckDB file, not a lake: give --warehouse FILE", file=sys.stderr)
+        return 1
     try:
         report = build_site(settings.warehouse_path, out)
     except WarehouseMissing as exc:
@@ -296,8 +323,11 @@ def dev(args: argparse.Namespace) -> int:
 
 
 SETTING_FLAGS = {
-    "warehouse": ("FILE", "published DuckDB file; environment SOTABOARD_WAREHOUSE; default "
-                          "warehouse/sotaboard.duckdb, relative to the working directory"),
+    "warehouse": ("FILE", "published DuckDB file (run and dev: or ducklake:<catalog>, a DuckLake whose catalog is "
+                          "postgres:dbname=… host=… or a local catalog file); environment SOTABOARD_WAREHOUSE; "
+                          "default warehouse/sotaboard.duckdb, relative to the working directory"),
+    "lake-data": ("DIR", "the lake's data files when --warehouse is ducklake:<catalog>; environment "
+                         "SOTABOARD_LAKE_DATA; default lake_data/ beside the state directory"),
     "source": (None, "where the sources are read: `snapshot` (files only) or `live` (the Hub and arXiv, "
                      "recorded into the state directory); environment SOTABOARD_SOURCE; default snapshot"),
     "snapshot": ("DIR", "snapshot directory; environment SOTABOARD_SNAPSHOT; default the bundled snapshot, "
@@ -358,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     # no -h here: dagster dev's own -h is its host
     ui = commands.add_parser(
         "dev", help="open the Dagster UI (dagster dev) on this code location", add_help=False,
-        usage="sotaboard dev [--help] [--warehouse FILE] [--source {snapshot,live}] [--snapshot DIR] "
+        usage="sotaboard dev [--help] [--warehouse FILE] [--lake-data DIR] [--source {snapshot,live}] [--snapshot DIR] "
               "[dagster dev options]",
         description="Run `dagster dev -w workspace.yaml` from sotaboard's own environment, with the same "
                     "settings as `run`: the UI, the nightly schedule and the freshness sensor.",

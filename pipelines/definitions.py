@@ -60,7 +60,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[freshness_sensor],
         executor=dg.in_process_executor,
         resources={
-            "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir),
+            "warehouse": WarehouseResource(path=settings.warehouse_target, state_dir=str(settings.state_dir),
+                                           lake_data=str(settings.lake_data or ""),
                                            publish_anyway=settings.publish_anyway),
             "snapshot": SnapshotResource(source=settings.source, snapshot_dir=str(settings.snapshot_dir),
                                          cache_dir=str(settings.state_dir / "cache"), pwc_archive=settings.pwc_archive,

@@ -54,8 +54,9 @@ def test_archive_dataset_is_downloaded_once_and_reads_like_its_json(tmp_path, re
     dataset = tmp_path / "dataset"
     (dataset / "data").mkdir(parents=True)
     source = real_data / "pwc" / "snli.json"
-    duckdb.execute("COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) TO ?",
-                   [str(source), str(dataset / "data" / "train-00000-of-00001.parquet")])
+    # DuckDB 1.5 binds no parameter for COPY's target: a literal
+    duckdb.execute(f"COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) "
+                   f"TO '{dataset / 'data' / 'train-00000-of-00001.parquet'}'", [str(source)])
     (dataset / "README.md").write_text("---\nlicense: cc-by-sa-4.0\n---\n")
     json_snapshot = tmp_path / "json_snap"
     (json_snapshot / "tables").mkdir(parents=True)

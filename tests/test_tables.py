@@ -82,8 +82,9 @@ def real_tables(tmp_path_factory, real_data):
                   name="broken_rows.csv")
     (tmp / "snap" / "tables" / "not_json.json").write_bytes(b"\xff\xfe{not json")
     # the Hub archive's shape: the same tasks as Parquet rows, nested lists as structs
-    duckdb.execute("COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) TO ?",
-                   [str(real_data / "pwc" / "nlp-progress.json"), str(tmp / "snap" / "tables" / "archive.parquet")])
+    # (DuckDB 1.5 binds no parameter for COPY's target: a literal)
+    duckdb.execute(f"COPY (SELECT * FROM read_json(?, maximum_object_size = 100000000)) "
+                   f"TO '{tmp / 'snap' / 'tables' / 'archive.parquet'}'", [str(real_data / "pwc" / "nlp-progress.json")])
     result, warehouse = build(tmp / "snap", tmp / "state")
     return result, warehouse
 

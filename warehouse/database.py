@@ -1,14 +1,16 @@
-"""The warehouse resource: the working DuckDB database every asset builds, the published file analysts
-read, and the run lock that keeps one run at a time per state directory."""
+"""The warehouse resource: the working DuckDB database every asset builds, the published file (or the
+DuckLake) analysts read, and the run lock that keeps one run at a time per state directory."""
 
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,33 +20,67 @@ from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from warehouse import REFERENCE_DIR, sql
+from warehouse import tables as registry_tables
 
 LOCK_WAIT_SECONDS = 120
 CHECKPOINT_THRESHOLD = "4GB"  # write-ahead log size that forces a checkpoint inside a step
 PUBLISH_COPIERS = min(4, os.cpu_count() or 1)  # tables copied at once into the published file
+LAKE_PREFIX = "ducklake:"
+# the extensions a lake target loads, each from the Python package that holds its file (loaded by path:
+# nothing is downloaded at run time); postgres_scanner only for a PostgreSQL catalog
+DUCKLAKE_EXTENSION = ("ducklake", "duckdb-extension-ducklake")
+POSTGRES_EXTENSION = ("postgres_scanner", "duckdb-extension-postgres-scanner")
 
 
 def _is_lock_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The working DuckDB database every asset writes, and the file analysts read.
+class MissingExtension(RuntimeError):
+    """A DuckDB extension the lake target needs is not installed (as its Python package)."""
 
-    Assets build into `<state_dir>/work.duckdb`; only `publish` touches `path`, by writing a
-    complete new file beside it and renaming it over the old one, so readers of the published
-    file never block a run and never see a half-built warehouse.
+
+def extension_file(name: str, package: str) -> Path:
+    """The file of DuckDB extension `name`, for this DuckDB version, inside the installed Python
+    package `package` (`duckdb-extension-ducklake` holds `extensions/v1.5.5/ducklake.duckdb_extension`)."""
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        if path.is_file():
+            return path
+    raise MissingExtension(f"the DuckDB extension {name} is missing: install the package "
+                           f"{package}=={duckdb.__version__} (extensions are loaded from installed packages, "
+                           f"never downloaded at run time)")
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The working DuckDB database every asset writes, and the warehouse analysts read.
+
+    Assets build into `<state_dir>/work.duckdb`; only `publish` touches the published warehouse.
+    `path` is a DuckDB file, or `ducklake:<catalog>` for a DuckLake. A file is published by writing a
+    complete new file beside it and renaming it over the old one; a lake by one DuckLake transaction
+    that writes the rows that changed. Either way readers never block a run and never see a
+    half-built warehouse.
     """
 
     path: str
     state_dir: str
+    # the lake's data files (a lake target only)
+    lake_data: str = ""
     # publish although a source failed wholesale tonight (its entities keep their last good data, stale)
     publish_anyway: bool = False
     _prepared: bool = PrivateAttr(default=False)
 
     @property
     def published_path(self) -> Path:
+        if self.lake_catalog:
+            raise ValueError(f"the warehouse is a lake ({self.path}), not a file")
         return Path(self.path)
+
+    @property
+    def lake_catalog(self) -> str | None:
+        """The catalog of a `ducklake:<catalog>` target, as DuckLake's ATTACH takes it; None for a file."""
+        return self.path.removeprefix(LAKE_PREFIX) if self.path.startswith(LAKE_PREFIX) else None
 
     @property
     def working_path(self) -> Path:
@@ -115,7 +151,15 @@ class WarehouseResource(dg.ConfigurableResource):
         con.execute(f"INSERT INTO {table} FROM replacing_rows WHERE {key} NOT IN (SELECT {key} FROM {table})")
         con.execute("DROP TABLE replacing_rows")
 
-    def publish(self, tables: list[str], view_sql: list[str]) -> Path:
+    def publish(self, tables: list[str], view_sql: list[str]) -> dict[str, dg.MetadataValue]:
+        """Publish `tables` and the views (`view_sql`: the SQL files that create them) into the
+        file or the lake; returns what was published, as asset metadata."""
+        if self.lake_catalog:
+            return self._publish_to_lake(tables, view_sql)
+        path = self._publish_file(tables, view_sql)
+        return {"path": dg.MetadataValue.path(str(path)), "bytes": dg.MetadataValue.int(path.stat().st_size)}
+
+    def _publish_file(self, tables: list[str], view_sql: list[str]) -> Path:
         """Copy `tables` and the views into a new file and atomically replace the published one."""
         target = self.published_path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,7 +167,8 @@ class WarehouseResource(dg.ConfigurableResource):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         with self.connect() as con:
-            con.execute("ATTACH ? AS published (STORAGE_VERSION 'v1.4.0')", [str(tmp)])
+            # DuckDB 1.5 takes no parameter for ATTACH's path: a quoted literal
+            con.execute(f"ATTACH {_sql_string(tmp)} AS published (STORAGE_VERSION 'v1.4.0')")
             try:
                 # side by side: copying a table of one row group (most of them) keeps one core busy
                 with ThreadPoolExecutor(max_workers=PUBLISH_COPIERS) as pool:
@@ -144,6 +189,86 @@ class WarehouseResource(dg.ConfigurableResource):
         finally:
             os.close(dir_fd)
         return target
+
+    def _publish_to_lake(self, tables: list[str], view_sql: list[str]) -> dict[str, dg.MetadataValue]:
+        """Write into the lake, in ONE transaction (one DuckLake snapshot), only what differs from
+        what it holds: per table, the rows gone or changed are deleted (matched by the registry's
+        key, or by the whole row for a table without one) and the rows new or changed inserted. A
+        table that is new, or whose columns changed, is created whole. The views are recreated at
+        every publish (a view writes no data file). A publish that fails or is killed before its
+        commit leaves the lake at its previous snapshot; its data files written so far are orphans
+        (`ducklake_delete_orphaned_files` removes them)."""
+        catalog = self.lake_catalog
+        data = Path(self.lake_data)
+        data.mkdir(parents=True, exist_ok=True)
+        keys = {table.name: table.key for table in registry_tables()}
+        files_before = _data_files(data)
+        with self.connect() as con:
+            con.execute("SET autoinstall_known_extensions = false")
+            needed = [DUCKLAKE_EXTENSION, *([POSTGRES_EXTENSION] if catalog.startswith("postgres:") else [])]
+            for name, package in needed:
+                con.execute(f"LOAD {_sql_string(extension_file(name, package))}")
+            con.execute(f"ATTACH {_sql_string(LAKE_PREFIX + catalog)} AS lake "
+                        f"(DATA_PATH {_sql_string(str(data.absolute()) + os.sep)})")
+            try:
+                changed: dict[str, str] = {}
+                con.execute("BEGIN")
+                try:
+                    for table in tables:
+                        if outcome := _write_changes(con, table, keys.get(table, ())):
+                            changed[table] = outcome
+                    con.execute("USE lake")
+                    for name in view_sql:
+                        con.execute(sql(name))
+                    con.execute("COMMIT")
+                except BaseException:
+                    with suppress(duckdb.Error):  # a COMMIT that failed has ended the transaction already
+                        con.execute("ROLLBACK")
+                    raise
+                finally:
+                    con.execute("USE work")
+                snapshot = con.execute("SELECT id FROM ducklake_last_committed_snapshot('lake')").fetchone()[0]
+            finally:
+                con.execute("DETACH lake")
+        return {
+            "lake": dg.MetadataValue.text(LAKE_PREFIX + _without_password(catalog)),
+            "snapshot_id": dg.MetadataValue.int(snapshot),
+            "data_files_written": dg.MetadataValue.int(len(_data_files(data) - files_before)),
+            "tables_changed": dg.MetadataValue.json(changed),
+        }
+
+
+def _write_changes(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> str:
+    """Make `lake.main.<table>` hold the rows of the working `main.<table>`, writing only the
+    difference; returns what was written ('' when nothing)."""
+    lake, work = f'lake.main."{table}"', f'work.main."{table}"'
+    columns = "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' " \
+              "AND table_name = ? ORDER BY column_index"
+    held = con.execute(columns, ["lake", table]).fetchall()
+    if held != con.execute(columns, ["work", table]).fetchall():
+        con.execute(f"CREATE OR REPLACE TABLE {lake} AS FROM {work}")
+        return "created" if not held else "recreated (columns changed)"
+    # EXCEPT ALL: a row's copies count, so a table without a key keeps its duplicates exactly
+    match = ("r" if not key else f'r."{key[0]}"' if len(key) == 1
+             else "row(" + ", ".join(f'r."{column}"' for column in key) + ")")
+    deleted = con.execute(f"DELETE FROM {lake} AS r WHERE {match} IN "
+                          f"(SELECT {match} FROM (FROM {lake} EXCEPT ALL FROM {work}) AS r)").fetchone()[0]
+    inserted = con.execute(f"INSERT INTO {lake} FROM {work} EXCEPT ALL FROM {lake}").fetchone()[0]
+    return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
+
+
+def _data_files(data: Path) -> set[Path]:
+    return set(data.rglob("*.parquet"))
+
+
+def _without_password(catalog: str) -> str:
+    """A catalog connection string fit for metadata: any `password=…` masked."""
+    return re.sub(r"(password=)\S+", r"\1***", catalog)
+
+
+def _sql_string(value: object) -> str:
+    """`value` as a single-quoted SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _copy_into_published(con: duckdb.DuckDBPyConnection, table: str) -> None:

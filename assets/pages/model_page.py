@@ -64,7 +64,8 @@ def open_published(warehouse: Path) -> duckdb.DuckDBPyConnection:
     instance that attaches the file opens it anew; it can then read no other file."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute("ATTACH ? AS published (READ_ONLY)", [str(warehouse)])
+        # DuckDB 1.5 takes no parameter for ATTACH's path: a quoted literal
+        con.execute("ATTACH '" + str(warehouse).replace("'", "''") + "' AS published (READ_ONLY)")
         con.execute("USE published")
         con.execute("SET enable_external_access = false")
     except duckdb.Error:
