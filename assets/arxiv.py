@@ -43,8 +43,8 @@ import pandas as pd
 from assets.sources.arxiv.client import ArxivResource
 from assets.sources.arxiv.feeds import collect_references, scan_feeds
 from assets.sources.arxiv.plan import STATE_FILE, FetchState, fetch_live, last_asked
-from assets.sources.files import SnapshotResource
 from assets.sources.ingest_log import IngestLog, failure_payload, source_answered_spec
+from assets.sources.snapshot import SnapshotResource
 from warehouse import sql
 from warehouse.database import WarehouseResource, utc_now
 

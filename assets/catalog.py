@@ -11,8 +11,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
 
 from assets.sources.arxiv.ids import normalize_arxiv_id
-from assets.sources.files import FileRefused, SnapshotResource, read_source_file
+from assets.sources.files import FileRefused, read_source_file
 from assets.sources.ingest_log import IngestLog, failure_payload
+from assets.sources.snapshot import SnapshotResource
 from warehouse.database import WarehouseResource
 
 CATALOG_KINDS = {"orgs": "org", "models": "model", "papers": "paper", "benchmarks": "benchmark"}

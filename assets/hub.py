@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.sources.files import FileRefused, SnapshotResource, open_source_file
+from assets.sources.files import FileRefused, open_source_file
 from assets.sources.hub.cards import (
     EVAL_COLUMNS,
     MODEL_FILES_PARSER,
@@ -48,6 +48,7 @@ from assets.sources.ingest_log import (
     files_to_read,
     source_answered_spec,
 )
+from assets.sources.snapshot import SnapshotResource
 from warehouse.database import WarehouseResource, utc_now
 
 PREVIEW_ROWS = 5

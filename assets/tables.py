@@ -13,7 +13,6 @@ import pandas as pd
 
 from assets.sources.files import (
     FileRefused,
-    SnapshotResource,
     json_too_deep,
     open_source_file,
     read_source_file,
@@ -25,6 +24,7 @@ from assets.sources.ingest_log import (
     failure_payload,
     files_to_read,
 )
+from assets.sources.snapshot import SnapshotResource
 from warehouse import sql
 from warehouse.database import WarehouseResource, utc_now
 

@@ -151,8 +151,8 @@ def nightly_job(settings):
     except ImportError as exc:
         from assets import analytics, catalog, core, hub, publish, tables
         from assets.checks import asset_checks
-        from assets.sources.files import SnapshotResource
         from assets.sources.hub.client import HubResource
+        from assets.sources.snapshot import SnapshotResource
         from warehouse.database import WarehouseResource
 
         note = f"pipelines.definitions does not load ({exc}); ran the nightly job without that module's assets"

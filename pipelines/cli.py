@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.settings import SOURCES, Settings
-from warehouse.database import LAKE_PREFIX
+from warehouse import LAKE_PREFIX
 
 if TYPE_CHECKING:
     # Dagster and the assets are imported by the command that uses them (`run`), not at start:

@@ -12,8 +12,8 @@ from assets import analytics, arxiv, catalog, core, hub, publish, site, tables
 from assets.checks import asset_checks
 from assets.site import SiteResource
 from assets.sources.arxiv.client import ArxivResource
-from assets.sources.files import SnapshotResource
 from assets.sources.hub.client import HubResource
+from assets.sources.snapshot import SnapshotResource
 from pipelines.settings import Settings
 from warehouse import ingest_tables
 from warehouse.database import WarehouseResource

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assets.sources.files import InputLimits
-from warehouse.database import LAKE_PREFIX
+from warehouse import LAKE_PREFIX
 
 BUNDLED_SNAPSHOT = Path(__file__).parent / "snapshot"
 SOURCES = ("snapshot", "live")

@@ -10,8 +10,8 @@ import duckdb
 
 from assets import analytics, catalog, core, hub, tables
 from assets.checks import asset_checks
-from assets.sources.files import SnapshotResource
 from assets.sources.hub.client import HubResource
+from assets.sources.snapshot import SnapshotResource
 from assets.tables import CURATED_COLUMNS
 from warehouse.database import WarehouseResource
 

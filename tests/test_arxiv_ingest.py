@@ -26,7 +26,7 @@ from assets.arxiv import NOT_FETCHED, arxiv_papers
 from assets.sources.arxiv.client import ArxivResource
 from assets.sources.arxiv.feeds import read_feed
 from assets.sources.arxiv.plan import STATE_FILE
-from assets.sources.files import SnapshotResource
+from assets.sources.snapshot import SnapshotResource
 from warehouse.database import WarehouseResource
 
 QUERY = r"/api/query"

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lxml import etree
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from huggingface_hub.repocard_data import model_index_to_eval_results
+from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
 from pipeline_harness import build, query  # noqa: E402
 
+from assets.sources.arxiv.feeds import read_feed  # noqa: E402
 from bench.generate import MANIFEST, Params, apply_change, generate  # noqa: E402
 from bench.run import (  # noqa: E402
     change_footprint,
@@ -24,7 +25,6 @@ from bench.run import (  # noqa: E402
     pandas_equivalent,
     table_reading_floor,
 )
-from assets.sources.arxiv.feeds import read_feed  # noqa: E402
 from warehouse.database import WarehouseResource  # noqa: E402
 
 TINY = Params(results=2000, models=400, hub_models=60, papers=250, benchmarks=40, table_files=4, hub_leaderboards=2)

@@ -829,7 +829,7 @@ def test_rows_whose_metrics_are_not_a_mapping_are_quarantined(hostile_run):
 
 
 def test_an_unreadable_csv_does_not_abort_the_table_ingest(hostile_run, tmp_path):
-    from assets.sources.files import SnapshotResource
+    from assets.sources.snapshot import SnapshotResource
     from assets.tables import benchmark_table_rows
     from warehouse.database import WarehouseResource
 
@@ -971,7 +971,7 @@ def test_catalog_typos_are_named_not_misread(text, entries, problem):
 
 def test_a_catalog_typo_does_not_stop_the_catalog_step(tmp_path):
     from assets.catalog import catalog
-    from assets.sources.files import SnapshotResource
+    from assets.sources.snapshot import SnapshotResource
     from warehouse.database import WarehouseResource
 
     write(tmp_path / "snap" / "catalog.yaml", "papers: 1911.02116\norgs: FacebookAI\nmodel: [x]\n")
@@ -1018,7 +1018,7 @@ def test_a_second_run_on_the_same_state_directory_exits_at_once(tmp_path):
                 pass
         # a run launched through Dagster (UI, schedule) takes the lock with its warehouse resource
         from assets.catalog import catalog
-        from assets.sources.files import SnapshotResource
+        from assets.sources.snapshot import SnapshotResource
         from warehouse.database import WarehouseResource
 
         resources = {"warehouse": WarehouseResource(path=str(tmp_path / "out" / "sotaboard.duckdb"),

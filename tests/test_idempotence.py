@@ -9,7 +9,7 @@ import pytest
 from pipeline_harness import OFFLINE_HUB, build, query, write_curated
 
 from assets import analytics, catalog, core, tables
-from assets.sources.files import SnapshotResource
+from assets.sources.snapshot import SnapshotResource
 from warehouse.database import WarehouseResource
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "models", "benchmarks", "metrics", "results", "quarantine",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,12 @@ import pytest
 from conftest import PROJECT, SOTABOARD, offline_env, sotaboard
 
 from pipelines.settings import BUNDLED_SNAPSHOT, Settings
-from warehouse.database import DUCKLAKE_EXTENSION, POSTGRES_EXTENSION, MissingExtension, extension_file
+from warehouse.database import (
+    DUCKLAKE_EXTENSION,
+    POSTGRES_EXTENSION,
+    MissingExtension,
+    extension_file,
+)
 
 # Columns that record when a run happened rather than what it computed (two runs differ there).
 RUN_TIME_COLUMNS = {"fetched_at", "seen_at", "last_success_at", "last_run_at", "runs_recorded", "first_seen_at",

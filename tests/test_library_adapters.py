@@ -13,10 +13,10 @@ import arxiv  # noqa: E402
 import huggingface_hub.constants  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
-from arxiv_replay import FIXTURES, RECORDED, HEADER  # noqa: E402
+from arxiv_replay import FIXTURES, HEADER, RECORDED  # noqa: E402
+from hub_replay import build_snapshot, hub_routes  # noqa: E402
 from huggingface_hub import get_session  # noqa: E402
 from huggingface_hub.utils import build_hf_headers  # noqa: E402
-from hub_replay import build_snapshot, hub_routes  # noqa: E402
 from replay import Fault, ReplayServer, Response  # noqa: E402
 
 from assets.sources.arxiv.feeds import read_feed  # noqa: E402

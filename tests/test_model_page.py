@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import PROJECT, sotaboard
 
 pytestmark = pytest.mark.slow

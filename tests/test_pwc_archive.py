@@ -16,8 +16,8 @@ from hub_replay import hub_routes  # noqa: E402
 from replay import Fault, ReplayServer  # noqa: E402
 
 from assets.catalog import catalog  # noqa: E402
-from assets.sources.files import SnapshotResource  # noqa: E402
 from assets.sources.hub.client import HubResource  # noqa: E402
+from assets.sources.snapshot import SnapshotResource  # noqa: E402
 from assets.tables import benchmark_table_rows  # noqa: E402
 from warehouse.database import WarehouseResource  # noqa: E402
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import SHARED, SOTABOARD, sotaboard
+
 from pipelines.settings import BUNDLED_SNAPSHOT
 
 pytestmark = pytest.mark.slow

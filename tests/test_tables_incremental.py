@@ -15,7 +15,7 @@ from pipeline_harness import OFFLINE_HUB, build, query, write_curated
 
 from assets import catalog, tables
 from assets.hub import hub_cards, hub_models
-from assets.sources.files import SnapshotResource
+from assets.sources.snapshot import SnapshotResource
 from pipelines.settings import BUNDLED_SNAPSHOT
 from warehouse.database import WarehouseResource
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlglot
 import yaml
-from sqlglot import exp
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 SQL_DIR = Path(__file__).parent / "sql"
 REFERENCE_DIR = Path(__file__).parent / "reference"
 REGISTRY = Path(__file__).parent / "tables.yaml"
+# a warehouse target that is a DuckLake: `ducklake:<catalog>`
+LAKE_PREFIX = "ducklake:"
 
 
 def sql(name: str) -> str:
@@ -24,6 +28,9 @@ def sql(name: str) -> str:
 def reads(name: str) -> frozenset[str]:
     """The tables `warehouse/sql/<name>.sql` reads and does not build itself (`raw.x` qualified, CTEs
     and table functions left out), from DuckDB-dialect parse trees."""
+    import sqlglot  # only when the asset graph is built: the CLI's readers do not pay for it
+    from sqlglot import exp
+
     created: set[str] = set()
     read: set[str] = set()
     for statement in sqlglot.parse(sql(name), read="duckdb"):

@@ -19,13 +19,12 @@ import duckdb
 from pydantic import PrivateAttr
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from warehouse import REFERENCE_DIR, sql
+from warehouse import LAKE_PREFIX, REFERENCE_DIR, sql
 from warehouse import tables as registry_tables
 
 LOCK_WAIT_SECONDS = 120
 CHECKPOINT_THRESHOLD = "4GB"  # write-ahead log size that forces a checkpoint inside a step
 PUBLISH_COPIERS = min(4, os.cpu_count() or 1)  # tables copied at once into the published file
-LAKE_PREFIX = "ducklake:"
 # the extensions a lake target loads, each from the Python package that holds its file (loaded by path:
 # nothing is downloaded at run time); postgres_scanner only for a PostgreSQL catalog
 DUCKLAKE_EXTENSION = ("ducklake", "duckdb-extension-ducklake")

@@ -24,12 +24,12 @@ from markdown_it import MarkdownIt
 from assets.sources.files import (
     FileRefused,
     InputLimits,
-    SnapshotResource,
     open_source_file,
     read_source_file,
 )
 from assets.sources.hub.client import front_matter_unclosed, repo_id_problem
 from assets.sources.ingest_log import code_version, failure_payload
+from assets.sources.snapshot import SnapshotResource
 from warehouse import sql
 
 MAX_FRONT_MATTER_CHARS = 2_000_000

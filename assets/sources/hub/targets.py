@@ -12,8 +12,8 @@ import pandas as pd
 
 from assets.sources.files import FileRefused, open_source_file
 from assets.sources.hub.client import repo_id_problem
-from warehouse import sql
 from assets.sources.ingest_log import IngestLog, failure_payload
+from warehouse import sql
 
 # --- targets --------------------------------------------------------------------------------------
 
