@@ -232,6 +232,8 @@ def _print_fetches(result: dg.ExecuteInProcessResult) -> dict[str, str]:
 
 def _print_lake_summary(result: dg.ExecuteInProcessResult) -> None:
     """What the publish wrote into the lake: its snapshot, the tables it changed, its data files."""
+    import dagster as dg
+
     meta = next({key: getattr(value, "value", value) for key, value in e.materialization.metadata.items()}
                 for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
                 and e.asset_key == dg.AssetKey("published_warehouse"))

@@ -846,11 +846,14 @@ def test_an_unreadable_csv_does_not_abort_the_table_ingest(hostile_run, tmp_path
     try:
         refused = {k for (k,) in con.execute("SELECT record_key FROM raw.ingest_failures WHERE source = 'tables'")
                    .fetchall()}
-        assert con.execute("SELECT count(*) FROM raw.table_results").fetchone()[0] >= 1
+        loaded = {f for (f,) in con.execute("SELECT DISTINCT source_file FROM raw.table_results").fetchall()}
+        assert "tables/good.csv" in loaded
     finally:
         con.close()
+    # each is refused whole, or read by the ingest's own CSV reader (RFC 4180 quotes, ragged rows
+    # padded), which may take what DuckDB's default reader refuses: then its rows are loaded or quarantined
     for name in hostile_run.corpus.unreadable_csv:
-        assert name in refused or any(k.startswith(f"{name}|") for k in refused), name
+        assert name in refused or any(k.startswith(f"{name}|") for k in refused) or name in loaded, name
 
 
 # --- the parsers alone, example by example ---------------------------------------------------------

@@ -11,12 +11,15 @@ WITH counts AS (
     ORDER BY c.n_results DESC, mp.model_id
     LIMIT getvariable('site_search_models')
 )
-SELECT 'model' AS kind, m.display_name AS name, m.model_id AS key,
-       concat_ws(' · ', m.org_display_name, m.model_id) AS detail, s.path
-FROM searched AS s
-JOIN models AS m USING (model_id)
-UNION ALL
-SELECT 'benchmark', b.name, b.benchmark_id, concat_ws(' · ', b.area, b.task), bp.path
-FROM site_benchmark_paths AS bp
-JOIN benchmarks AS b USING (benchmark_id)
+SELECT kind, name, key, detail, path
+FROM (
+    SELECT 'model' AS kind, m.display_name AS name, m.model_id AS key,
+           concat_ws(' · ', m.org_display_name, m.model_id) AS detail, s.path
+    FROM searched AS s
+    JOIN models AS m USING (model_id)
+    UNION ALL
+    SELECT 'benchmark', b.name, b.benchmark_id, concat_ws(' · ', b.area, b.task), bp.path
+    FROM site_benchmark_paths AS bp
+    JOIN benchmarks AS b USING (benchmark_id)
+)
 ORDER BY kind DESC, lower(name), key;
