@@ -49,9 +49,8 @@ class TableFileRefused(Exception):
     """A whole table file DuckDB cannot read; its reason goes to the quarantine."""
 
 
-def _load_curated_csv(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                      log: IngestLog) -> int:
-    """A curated CSV file's rows into raw.table_results (its refusals into `log`); the rows read."""
+def _load_curated_csv(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path) -> int:
+    """A curated CSV file's rows into raw.table_results (its refusals into table_file_refusals); the rows read."""
     relative = str(path.relative_to(root))
     con.execute("DELETE FROM raw.table_results WHERE source_file = ?", [relative])  # a changed file is read whole
     try:
@@ -66,18 +65,13 @@ def _load_curated_csv(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
     columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE curated)").fetchall()}
     missing = [c for c in CURATED_REQUIRED if c not in columns]
     if missing:
-        log.fail(relative, f"missing required columns: {', '.join(missing)}",
-                 failure_payload(file=relative, columns=sorted(columns)))
+        con.execute("INSERT INTO table_file_refusals VALUES (?, ?, ?)",
+                    [relative, f"missing required columns: {', '.join(missing)}",
+                     failure_payload(file=relative, columns=sorted(columns))])
         return 0
     select = ", ".join(f'"{c}"' if c in columns else f'NULL::VARCHAR AS "{c}"' for c in CURATED_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE curated AS SELECT {select}, row_index FROM curated")
     warehouse.run_sql(con, "insert_curated_rows", source_file=relative)
-    for row_index, row in con.execute(
-        "SELECT row_index, to_json(curated)::VARCHAR FROM curated WHERE nullif(trim(model_name), '') IS NULL "
-        "OR nullif(trim(benchmark), '') IS NULL OR nullif(trim(metric), '') IS NULL"
-    ).fetchall():
-        log.fail(f"{relative}|{row_index}", "curated row without model_name, benchmark or metric",
-                 failure_payload(file=relative, row=row_index, excerpt=row))
     return con.execute("SELECT count(*) FROM curated").fetchall()[0][0]
 
 
@@ -95,13 +89,10 @@ def _read_table_json_by_shape(con: duckdb.DuckDBPyConnection, warehouse: Warehou
 
 
 def _read_table_json(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog, data: bytes) -> None:
+                     data: bytes) -> None:
     """Tasks of a Papers with Code evaluation-tables JSON file of any shape (its bytes `data`) into
-    table_task_docs."""
-    warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=data)
-    for filename, reason, excerpt in con.execute("SELECT * FROM table_file_errors").fetchall():
-        relative = str(Path(filename).relative_to(root))
-        log.fail(relative, reason, failure_payload(file=relative, excerpt=excerpt))
+    table_task_docs, or the file into table_file_refusals."""
+    warehouse.run_sql(con, "read_table_files", table_file=str(path), table_bytes=data, root=str(root))
 
 
 def _read_archive_parquet(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path) -> None:
@@ -118,23 +109,20 @@ def _sha256(path: Path) -> str:
 
 
 def _load_table_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path,
-                     log: IngestLog, read_by_shape: bool, reuse_rows: bool = False,
-                     data: bytes | None = None) -> tuple[int, int]:
-    """One table file's cells into raw.table_results (its refusals into `log`); `read_by_shape`: the
+                     read_by_shape: bool, reuse_rows: bool = False, data: bytes | None = None) -> tuple[int, int]:
+    """One table file's cells into raw.table_results (its refusals into table_file_refusals); `read_by_shape`: the
     file was already taken apart by `_read_table_json_by_shape`; `data`: the bytes of a JSON file
     (read by the caller); `reuse_rows`: its rows of an earlier
     reading by this code are still there. Returns the table rows flattened and the rows whose cells
     were kept (in the file as they were when it was read before)."""
     if path.suffix == ".csv":
-        return _load_curated_csv(con, warehouse, path, root, log), 0
+        return _load_curated_csv(con, warehouse, path, root), 0
     if path.suffix == ".parquet":
         _read_archive_parquet(con, warehouse, path)
     elif not read_by_shape:
-        _read_table_json(con, warehouse, path, root, log, data)
+        _read_table_json(con, warehouse, path, root, data)
     warehouse.run_sql(con, "benchmark_table_rows", root=str(root), source_file=str(path.relative_to(root)),
                       reuse_rows=reuse_rows)
-    for key, reason, payload in con.execute("SELECT * FROM table_row_errors ORDER BY 1").fetchall():
-        log.fail(key, reason, payload)
     read, kept = con.execute("SELECT rows_read, rows_kept FROM table_row_counts").fetchall()[0]
     return read - kept, kept
 
@@ -152,14 +140,13 @@ def _json_table_bytes(snapshot: SnapshotResource, base: Path, path: Path) -> byt
 
 
 def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, snapshot: SnapshotResource,
-                      paths: dict[str, tuple[Path, Path]], log: IngestLog, kept: set[str], name: str, size: int,
+                      paths: dict[str, tuple[Path, Path]], kept: set[str], name: str, size: int,
                       sha256: str) -> tuple[int, int]:
     """Load one listed table file in its own transaction on its own cursor and record it in
     raw.table_files, with what it refused; return its rows flattened and kept. `kept`: the files
     whose rows of an earlier reading are still there. A file DuckDB cannot read at all, or nested
     too deep, is recorded alone, without rows."""
     base, path = paths[name]
-    file_log = IngestLog(log.source, log.mode)
     with con.cursor() as cursor:
         warehouse.run_sql(cursor, "create_table_docs")
         data, refusal = None, None
@@ -173,16 +160,16 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
         try:
             if refusal is not None:
                 raise refusal
-            rows = _load_table_file(cursor, warehouse, path, base, file_log, read_by_shape, name in kept, data)
+            rows = _load_table_file(cursor, warehouse, path, base, read_by_shape, name in kept, data)
         except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
             cursor.execute("DELETE FROM raw.table_results WHERE source_file = ?", [name])
-            file_log.failures = [(name, str(refused), failure_payload(file=name, bytes=size))]
+            cursor.execute("INSERT INTO table_file_refusals VALUES (?, ?, ?)",
+                           [name, str(refused), failure_payload(file=name, bytes=size)])
             rows = (0, 0)
-        failures = [{"record_key": k, "reason": r, "payload": p} for k, r, p in file_log.failures]
-        cursor.execute("INSERT INTO raw.table_files VALUES (?, ?, ?, ?, ?, ?)",
-                       [name, size, sha256, PARSER_VERSION, failures, utc_now()])
+        warehouse.run_sql(cursor, "insert_table_file", source_file=name, bytes=size, sha256=sha256,
+                          parser=PARSER_VERSION, read_at=utc_now())
         cursor.execute("COMMIT")
     return rows
 
@@ -297,7 +284,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         # connection and in its own transaction, the largest first (so that no large file is left
         # to one core at the end); each records its refusals in its raw.table_files row.
         with ThreadPoolExecutor(max_workers=TABLE_READERS) as pool:
-            loads = {file: pool.submit(_read_listed_file, con, warehouse, snapshot, paths, log, kept, *file)
+            loads = {file: pool.submit(_read_listed_file, con, warehouse, snapshot, paths, kept, *file)
                      for file in sorted(to_read, key=lambda file: file.bytes, reverse=True)}
             flattened = reused = 0
             for file in to_read:

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from pipeline_harness import build, failed_checks, query, write_curated
 
 from assets import tables
-from assets.sources.ingest_log import IngestLog
 from warehouse import sql
 from warehouse.database import WarehouseResource
 
@@ -195,10 +194,10 @@ def flatten_table_json(path, by_shape):
     WarehouseResource.run_sql(con, "create_table_docs")
     if by_shape:
         assert tables._read_table_json_by_shape(con, WarehouseResource, path)
-    log = IngestLog("tables", "snapshot")
-    tables._load_table_file(con, WarehouseResource, path, path.parent.parent, log, read_by_shape=by_shape,
+    tables._load_table_file(con, WarehouseResource, path, path.parent.parent, read_by_shape=by_shape,
                             data=path.read_bytes())
-    return con.execute("FROM raw.table_results ORDER BY record_key").fetchall(), sorted(log.failures)
+    return (con.execute("FROM raw.table_results ORDER BY record_key").fetchall(),
+            con.execute("FROM table_file_refusals ORDER BY ALL").fetchall())
 
 
 @pytest.mark.parametrize("name", ["edge.json", "nlp-progress.json", "squad.json", "redditsota.json", "chexpert.json"])

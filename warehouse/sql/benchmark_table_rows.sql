@@ -118,6 +118,7 @@ SELECT concat_ws('|', replace(filename, getvariable('root') || '/', ''), array_t
 FROM table_rows
 WHERE json_type(row_json) <> 'OBJECT'
    OR (json_type(row_json -> 'metrics') NOT IN ('NULL', 'OBJECT') AND json_object_of(row_json -> 'metrics') IS NULL);
+INSERT INTO table_file_refusals SELECT record_key, reason, payload FROM table_row_errors;
 DROP TABLE table_rows;
 DROP TABLE table_rows_kept;
 DROP TABLE table_task_docs;

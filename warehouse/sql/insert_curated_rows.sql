@@ -1,6 +1,6 @@
 -- The rows of one curated CSV file (the temporary table curated, every column VARCHAR, numbered by
 -- row_index) into raw.table_results, one value each; a row without a model name, a benchmark or a
--- metric is left out here and quarantined by the caller. Texts are trimmed, split and setting
+-- metric is refused instead (table_file_refusals). Texts are trimmed, split and setting
 -- lower-cased, the date read as a date when it is one; the source URL falls back to the paper's.
 INSERT INTO raw.table_results
 SELECT concat_ws('|', getvariable('source_file'), row_index, 'value'), getvariable('source_file'), 'curated-csv',
@@ -13,3 +13,10 @@ SELECT concat_ws('|', getvariable('source_file'), row_index, 'value'), getvariab
 FROM curated
 WHERE nullif(trim(model_name), '') IS NOT NULL AND nullif(trim(benchmark), '') IS NOT NULL
   AND nullif(trim(metric), '') IS NOT NULL;
+
+INSERT INTO table_file_refusals
+SELECT concat_ws('|', getvariable('source_file'), row_index), 'curated row without model_name, benchmark or metric',
+       json_object('file', getvariable('source_file'), 'row', row_index,
+                   'excerpt', left(to_json(curated)::VARCHAR, 500))::VARCHAR
+FROM curated
+WHERE nullif(trim(model_name), '') IS NULL OR nullif(trim(benchmark), '') IS NULL OR nullif(trim(metric), '') IS NULL;

@@ -2,7 +2,7 @@
 -- getvariable('table_bytes') (its content), whatever its shape: one row per top-level task appended
 -- to table_task_docs (filename, task_index, task JSON), the list unnested once in the projection. A
 -- file that is not UTF-8, not JSON, or not a list of tasks goes to table_file_errors with its reason
--- (and an excerpt of its start) instead. A leading byte order mark is ignored (as DuckDB's JSON reader does).
+-- (and an excerpt of its start) instead, and is refused (table_file_refusals). A leading byte order mark is ignored (as DuckDB's JSON reader does).
 CREATE OR REPLACE TEMP TABLE table_file AS
 SELECT getvariable('table_file') AS filename, ltrim(try(decode(getvariable('table_bytes'))), chr(65279)) AS text;
 RESET VARIABLE table_bytes;
@@ -16,6 +16,11 @@ SELECT filename,
        left(coalesce(text, ''), 500) AS excerpt
 FROM table_file
 WHERE text IS NULL OR NOT json_valid(text) OR json_type(text::JSON) <> 'ARRAY';
+
+INSERT INTO table_file_refusals
+SELECT replace(filename, getvariable('root') || '/', ''), reason,
+       json_object('file', replace(filename, getvariable('root') || '/', ''), 'excerpt', excerpt)::VARCHAR
+FROM table_file_errors;
 
 INSERT INTO table_task_docs
 SELECT filename, generate_subscripts(tasks, 1) - 1, unnest(tasks)
