@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import duckdb
@@ -83,3 +84,18 @@ def test_a_state_directory_that_cannot_be_used_fails_with_one_line(tmp_path, mon
     assert err.strip().splitlines() == [
         f"sotaboard run failed: the state directory {tmp_path / 'not_a_folder' / 'state'} cannot be used "
         f"(NotADirectoryError: Not a directory); nothing was published"]
+
+
+def test_flags_reach_the_run_without_changing_the_environment(tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    for variable in ("SOTABOARD_WAREHOUSE", "SOTABOARD_SNAPSHOT", "SOTABOARD_SOURCE", "SOTABOARD_STATE_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    warehouse = tmp_path / "out" / "flagged.duckdb"
+    assert main(["run", "--snapshot", str(empty), "--warehouse", str(warehouse)]) == 0
+    # the flags were handed to the job: it published where they said, its state beside that file
+    assert warehouse.is_file() and (warehouse.parent / ".state" / "work.duckdb").is_file()
+    assert f"published {warehouse}" in capsys.readouterr().out
+    # and were not written into this process's environment on the way
+    assert "SOTABOARD_WAREHOUSE" not in os.environ and "SOTABOARD_SNAPSHOT" not in os.environ

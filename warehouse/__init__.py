@@ -52,10 +52,9 @@ def _qualified(table: exp.Table) -> str:
 
 @dataclass(frozen=True)
 class Table:
-    """A table (or view) the warehouse builds: `built_by` is the asset that builds it."""
+    """A table (or view) the warehouse builds, as `tables.yaml` declares it."""
 
     name: str
-    built_by: str
     key: tuple[str, ...] = ()
     published: bool = False
     view: bool = False
@@ -72,20 +71,24 @@ class SqlAsset:
 
 
 @cache
+def _registry() -> dict:
+    return yaml.safe_load(REGISTRY.read_text())
+
+
+@cache
 def sql_assets() -> tuple[SqlAsset, ...]:
     """The SQL-built assets of `tables.yaml`, in its order."""
-    registry = yaml.safe_load(REGISTRY.read_text())
     return tuple(
         SqlAsset(name, entry["group"], entry["description"], tuple(
-            Table(table, name, tuple((spec or {}).get("key", ())), bool((spec or {}).get("published")),
+            Table(table, tuple((spec or {}).get("key", ())), bool((spec or {}).get("published")),
                   bool((spec or {}).get("view"))) for table, spec in entry["tables"].items()))
-        for name, entry in registry["sql"].items())
+        for name, entry in _registry()["sql"].items())
 
 
 @cache
 def ingest_tables() -> dict[str, tuple[str, ...]]:
     """The raw tables each ingest asset writes (every ingest asset also writes `every_ingest`)."""
-    registry = yaml.safe_load(REGISTRY.read_text())
+    registry = _registry()
     return {asset: (*tables, *registry["every_ingest"]) for asset, tables in registry["ingest"].items()}
 
 
