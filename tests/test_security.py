@@ -17,7 +17,10 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote
@@ -224,3 +227,15 @@ def test_xss_corpus_in_a_card_is_inert_in_the_published_warehouse(tmp_path):
     assert "<script" not in lowered and "<svg" not in lowered and "<iframe" not in lowered
     assert not re.search(r"""(href|src|action|formaction)\s*=\s*["']?\s*(javascript|vbscript|data):""", lowered)
     assert all(not link.startswith(("javascript:", "vbscript:", "data:")) for link in inspector.links)
+
+
+def test_loading_the_pipeline_turns_the_hub_librarys_phoning_home_off():
+    """huggingface_hub asks huggingface.co for an "agent harness" registry on a process's first
+    request unless telemetry is off when it reads its constants: loading the code location, in
+    whichever order its modules import the library, turns it off first."""
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_DISABLE_TELEMETRY"}
+    probe = ("import pipelines.definitions\nimport huggingface_hub.constants as constants\n"
+             "print(constants.HF_HUB_DISABLE_TELEMETRY)")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "True"

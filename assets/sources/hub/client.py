@@ -28,25 +28,20 @@ the ETag changed) and `hub/leaderboards/<id>.json`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
 
-# A pipeline must not phone home: without this, huggingface_hub's first request of a process asks
-# huggingface.co for an "agent harness" registry. Set before huggingface_hub reads its constants.
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import json  # noqa: E402
-import re  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import date, datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import dagster as dg  # noqa: E402
-import httpx2  # noqa: E402
-from huggingface_hub import HfApi, set_client_factory  # noqa: E402
-from huggingface_hub.errors import (  # noqa: E402
+import dagster as dg
+import httpx2
+from huggingface_hub import HfApi, set_client_factory
+from huggingface_hub.errors import (
     DisabledRepoError,
     GatedRepoError,
     HfHubHTTPError,
@@ -56,16 +51,16 @@ from huggingface_hub.errors import (  # noqa: E402
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo  # noqa: E402
-from huggingface_hub.repocard import REGEX_YAML_BLOCK  # noqa: E402
-from huggingface_hub.utils import (  # noqa: E402
+from huggingface_hub.hf_api import DatasetLeaderboardEntry, ModelInfo
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
+from huggingface_hub.utils import (
     build_hf_headers,
     disable_progress_bars,
     hf_raise_for_status,
 )
 
-from assets.sources.files import write_atomic  # noqa: E402
-from assets.sources.http import (  # noqa: E402
+from assets.sources.files import write_atomic
+from assets.sources.http import (
     CircuitBreaker,
     RequestStats,
     RetryPolicy,
@@ -74,7 +69,7 @@ from assets.sources.http import (  # noqa: E402
     retrying,
     stable_slot,
 )
-from assets.sources.hub.library import (  # noqa: E402
+from assets.sources.hub.library import (
     download_record,
     library_client,
     restore_default_client_factory,
