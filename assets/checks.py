@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dagster as dg
+import duckdb
 
-from warehouse import Table, tables
+from warehouse import SqlAsset, Table, sql_assets, tables
 from warehouse.database import WarehouseResource
 
 SAMPLE_ROWS = 5
@@ -77,21 +78,39 @@ CHECKS = [
 ]
 
 
-def _build(check: Check) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=check.asset, name=check.name, description=check.description,
-                    blocking=check.severity == dg.AssetCheckSeverity.ERROR)
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def evaluate(check: Check, con: duckdb.DuckDBPyConnection) -> dg.AssetCheckResult:
+    """The outcome of `check` on the database of `con`: passed when its query selects no row, with the
+    number of violating rows and a sample of them."""
+    frame = con.sql(check.violations_sql).df()
+    return dg.AssetCheckResult(
+        asset_key=check.asset,
+        check_name=check.name,
+        passed=frame.empty,
+        severity=check.severity,
+        metadata={"violations": dg.MetadataValue.int(len(frame)),
+                  "sample": dg.MetadataValue.md(frame.head(SAMPLE_ROWS).to_markdown(index=False, disable_numparse=True)
+                                                if len(frame) else "(none)")},
+    )
+
+
+def checks_of(asset: SqlAsset) -> dg.AssetChecksDefinition | None:
+    """The checks on the tables `asset` builds, as one step (`<asset>_checks`) that runs those selected
+    (all of them in the nightly job; any subset from the UI); None when none of its tables is checked."""
+    own = [check for check in CHECKS if check.asset in {table.name for table in asset.tables}]
+    if not own:
+        return None
+    by_key = {dg.AssetCheckKey(dg.AssetKey(check.asset), check.name): check for check in own}
+    specs = [dg.AssetCheckSpec(check.name, asset=check.asset, description=check.description,
+                               blocking=check.severity == dg.AssetCheckSeverity.ERROR) for check in own]
+
+    @dg.multi_asset_check(name=f"{asset.name}_checks", specs=specs, can_subset=True)
+    def _checks(context, warehouse: WarehouseResource):
         with warehouse.connect() as con:
-            frame = con.sql(check.violations_sql).df()
-        return dg.AssetCheckResult(
-            passed=frame.empty,
-            severity=check.severity,
-            metadata={"violations": dg.MetadataValue.int(len(frame)),
-                      "sample": dg.MetadataValue.md(frame.head(SAMPLE_ROWS).to_markdown(index=False, disable_numparse=True)
-                                                    if len(frame) else "(none)")},
-        )
+            for key, check in by_key.items():
+                if key in context.selected_asset_check_keys:
+                    yield evaluate(check, con)
 
-    return _check
+    return _checks
 
 
-asset_checks = [_build(check) for check in CHECKS]
+asset_checks = [checks for asset in sql_assets() if (checks := checks_of(asset)) is not None]

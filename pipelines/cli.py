@@ -14,7 +14,6 @@ import re
 import shutil
 import sys
 import time
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,19 +66,6 @@ def _use_dagster_home() -> None:
         shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
 
 
-@cache
-def _check_steps() -> dict[str, str]:
-    """A check's step is named after its asset and its name (`results_results_key_unique_not_null`); the
-    check names already start with their table, so the progress lines show the check name alone."""
-    from assets.checks import CHECKS
-
-    return {f"{check.asset}_{check.name}": check.name for check in CHECKS}
-
-
-def _step_name(step_key: str) -> str:
-    return f"check {_check_steps()[step_key]}" if step_key in _check_steps() else step_key
-
-
 def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
     """The `progress` logger of `sotaboard run`."""
     import dagster as dg
@@ -93,20 +79,21 @@ def progress_logger(_context: dg.InitLoggerContext) -> logging.Logger:
             clock = f"{time.monotonic() - started:6.1f}s"
             if event is None:
                 if skipped := SKIPPED_STEP.search(record.getMessage()):
-                    print(f"{clock} {'skipped':8} {_step_name(skipped.group(1))}", flush=True)
+                    print(f"{clock} {'skipped':8} {skipped.group(1)}", flush=True)
                 elif record.levelno >= logging.WARNING:
                     print(f"  ! {record.getMessage().splitlines()[-1][:200]}", file=sys.stderr, flush=True)
                 return
             kind = event.event_type_value
             if kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
                 blocking = event.event_specific_data.severity == dg.AssetCheckSeverity.ERROR
-                check_outcomes[event.step_key] = "failed" if blocking else "warning"
+                if blocking or event.step_key not in check_outcomes:
+                    check_outcomes[event.step_key] = "failed" if blocking else "warning"
             elif kind in STEP_EVENTS:
                 # a check step that ran to the end but found violations is shown as the check's outcome
                 outcome = STEP_EVENTS[kind]
                 if kind == "STEP_SUCCESS":
                     outcome = check_outcomes.get(event.step_key, outcome)
-                print(f"{clock} {outcome:8} {_step_name(event.step_key)}", flush=True)
+                print(f"{clock} {outcome:8} {event.step_key}", flush=True)
                 if kind == "STEP_FAILURE" and event.event_specific_data.error:
                     print(f"         {_error_line(event.event_specific_data.error)}", flush=True)
 
@@ -153,7 +140,10 @@ def run(args: argparse.Namespace) -> int:
                      if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     warned_checks = [c.check_name for c in evaluations
                      if not c.passed and c.severity != dg.AssetCheckSeverity.ERROR]
-    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    # a check step whose blocking checks found violations fails with Dagster's DagsterAssetCheckFailedError:
+    # that is a failed check (exit 2, listed above), not a failed step
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+                and getattr(e.event_specific_data.error, "cls_name", None) != "DagsterAssetCheckFailedError"]
     published_now = any(
         e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("published_warehouse")
         for e in result.all_events
@@ -189,11 +179,11 @@ def run(args: argparse.Namespace) -> int:
     if failures:
         for failure in failures:
             error = failure.event_specific_data.error
-            print(f"step {_step_name(failure.step_key)} failed" + (f": {_error_line(error)}" if error else ""),
+            print(f"step {failure.step_key} failed" + (f": {_error_line(error)}" if error else ""),
                   file=sys.stderr)
         outcome = (f"the warehouse {published} was published before it" if published_now
                    else f"so nothing was published; {kept}")
-        print(f"sotaboard run failed: step(s) {', '.join(_step_name(f.step_key) for f in failures)} failed, "
+        print(f"sotaboard run failed: step(s) {', '.join(f.step_key for f in failures)} failed, "
               f"{outcome}", file=sys.stderr)
         return 1
     if not published_now:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import re
 
+import dagster as dg
 import duckdb
 import pytest
 
+from assets import checks
+from assets.checks import Check
+from pipelines import definitions
 from pipelines.cli import main
+from warehouse import sql_assets
 
 
 def help_of(capsys, *args: str) -> str:
@@ -65,9 +70,8 @@ def test_a_failed_run_describes_itself_not_the_last_published_warehouse(tmp_path
     assert "rows: " not in out and "quarantined:" not in out and "published " not in out
     steps = {tuple(words[1:]) for words in map(str.split, out.splitlines()) if words and re.fullmatch(r"\d+\.\ds", words[0])}
     assert {("failed", "catalog"), ("failed", "benchmark_table_rows")} <= steps, out
-    # checks by their own name, not doubled (`results_results_key_unique_not_null`)
-    assert {("skipped", "results"), ("skipped", "check", "results_key_unique_not_null")} <= steps, out
-    assert "results_results_" not in out
+    # the checks of a skipped asset are skipped with it, as one step named after it
+    assert {("skipped", "results"), ("skipped", "results_checks")} <= steps, out
     assert "step catalog failed: " in err and "Dependencies for step" not in err
     assert f"so nothing was published; the published warehouse {warehouse} was left as it was" in err
     assert (tmp_path / "dagster_home" / "dagster.yaml").is_file()
@@ -99,3 +103,29 @@ def test_flags_reach_the_run_without_changing_the_environment(tmp_path, monkeypa
     assert f"published {warehouse}" in capsys.readouterr().out
     # and were not written into this process's environment on the way
     assert "SOTABOARD_WAREHOUSE" not in os.environ and "SOTABOARD_SNAPSHOT" not in os.environ
+
+
+def test_a_failed_blocking_check_exits_2_and_publishes_nothing(tmp_path, monkeypatch, capsys):
+    """A check that finds violations is a failed check, not a failed step: exit 2, the check named, the
+    published file left as it was; a WARN check that finds some only warns."""
+    planted = [Check("results", "results_planted_violation", "a check that always finds a row", "SELECT 1 AS row"),
+               Check("results", "results_planted_warning", "a warning that always finds a row", "SELECT 1 AS row",
+                     dg.AssetCheckSeverity.WARN)]
+    monkeypatch.setattr(checks, "CHECKS", [*checks.CHECKS, *planted])
+    monkeypatch.setattr(definitions, "asset_checks",
+                        [c for asset in sql_assets() if (c := checks.checks_of(asset)) is not None])
+    empty, warehouse = tmp_path / "empty", tmp_path / "out" / "sotaboard.duckdb"
+    empty.mkdir()
+    warehouse.parent.mkdir()
+    duckdb.connect(str(warehouse)).close()
+    published = warehouse.read_bytes()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    assert main(["run", "--snapshot", str(empty), "--warehouse", str(warehouse)]) == 2
+    out, err = capsys.readouterr()
+    steps = {tuple(words[1:]) for words in map(str.split, out.splitlines()) if words and re.fullmatch(r"\d+\.\ds", words[0])}
+    assert {("failed", "results_checks"), ("skipped", "published_warehouse")} <= steps, out
+    assert "checks failed: results_planted_violation" in out and "results_planted_warning" in out
+    assert "step results_checks failed" not in err
+    assert f"blocking check(s) results_planted_violation failed, so nothing was published; the published " \
+           f"warehouse {warehouse} was left as it was" in err
+    assert warehouse.read_bytes() == published
