@@ -90,7 +90,7 @@ def test_a_state_directory_that_cannot_be_used_fails_with_one_line(tmp_path, mon
         f"(NotADirectoryError: Not a directory); nothing was published"]
 
 
-def test_flags_reach_the_run_without_changing_the_environment(tmp_path, monkeypatch, capsys):
+def test_flags_reach_the_run_without_changing_the_environment_and_an_empty_snapshot_runs(tmp_path, monkeypatch, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
@@ -100,7 +100,11 @@ def test_flags_reach_the_run_without_changing_the_environment(tmp_path, monkeypa
     assert main(["run", "--snapshot", str(empty), "--warehouse", str(warehouse)]) == 0
     # the flags were handed to the job: it published where they said, its state beside that file
     assert warehouse.is_file() and (warehouse.parent / ".state" / "work.duckdb").is_file()
-    assert f"published {warehouse}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"published {warehouse}" in out
+    # an empty snapshot runs to the end and says what it lacked
+    assert "snapshot lacks: arxiv/, hub/cards/, hub/leaderboards/, hub/models/, tables/" in out
+    assert "results 0" in out
     # and were not written into this process's environment on the way
     assert "SOTABOARD_WAREHOUSE" not in os.environ and "SOTABOARD_SNAPSHOT" not in os.environ
 

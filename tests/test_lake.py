@@ -144,13 +144,12 @@ def data_files(tmp: Path) -> set[Path]:
 
 
 @pytest.fixture(scope="module")
-def lake(postgres, tmp_path_factory):
-    """The bundled snapshot published into a file and into a lake, then a second lake publish after a
-    one-number change, with a reader that attached (and began reading) before it."""
+def lake(postgres, bundled_run, tmp_path_factory):
+    """The bundled snapshot published into a lake (and into a file: the session's run,
+    conftest.bundled_run), then a second lake publish after a one-number change, with a reader that
+    attached (and began reading) before it."""
     tmp = tmp_path_factory.mktemp("lake")
-    file = tmp / "file" / "sotaboard.duckdb"
-    result = sotaboard("run", "--warehouse", str(file), env=offline_env(tmp / "file"), cwd=tmp)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    file = bundled_run.folder / "sotaboard.duckdb"
 
     catalog = postgres.create_database("sotaboard")
     first = lake_run(tmp, catalog, BUNDLED_SNAPSHOT)
@@ -243,7 +242,10 @@ def test_a_publish_killed_mid_commit_leaves_the_previous_snapshot_readable(lake,
     holder.stdin.write("BEGIN; LOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE; SELECT 'locked';\n")
     holder.stdin.flush()
     assert holder.stdout.readline().strip() == "locked"
-    run = lake_run(tmp, catalog, BUNDLED_SNAPSHOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a run of an empty snapshot: it reaches its publish soonest, and would empty every table
+    empty = tmp / "empty"
+    empty.mkdir()
+    run = lake_run(tmp, catalog, empty, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
         waiting = "SELECT count(*) FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation " \
