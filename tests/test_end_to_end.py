@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import offline_env, sotaboard
+from conftest import sotaboard
 
 from pipelines.settings import BUNDLED_SNAPSHOT
 

@@ -161,3 +161,20 @@ CREATE OR REPLACE MACRO json_items(node, path) AS
     list_transform(CASE WHEN json_type(node, path) = 'ARRAY' THEN json_extract(node, path || '[*]')
                         ELSE json_extract(json_array_of(json_extract(node, path)), '$[*]') END,
                    lambda item, i: {'i': i - 1, 'item': item});
+
+-- A parsed number (a value or its spread) in its metric's unit: divided by 100 for a fraction or a
+-- correlation written as a percentage (a % sign, or its scope's scale evidence says percentages),
+-- times 100 for a percent metric whose scope writes fractions; NULL while the scope's scale is undecided.
+CREATE OR REPLACE MACRO in_unit(number, unit, percent_sign, value_scale) AS
+    CASE
+        WHEN number IS NULL OR value_scale LIKE 'undecided%' THEN NULL
+        WHEN unit IN ('fraction', 'correlation') AND (percent_sign OR value_scale LIKE 'percentages%')
+            THEN round(number / 100, 12)
+        WHEN unit = 'percent' AND value_scale LIKE 'fractions%' THEN round(number * 100, 12)
+        ELSE number
+    END;
+
+-- How good a value is on a metric of `direction`, as one number where more is better: the value when
+-- higher is better, its negation when lower is; NULL when the direction is unknown (never ranked).
+CREATE OR REPLACE MACRO goodness(direction, value) AS
+    CASE direction WHEN 'higher' THEN value WHEN 'lower' THEN -value END;

@@ -18,7 +18,7 @@ WITH hub AS (
 )
 SELECT *,
        rank() OVER (PARTITION BY dataset_id, metric, split, setting
-                    ORDER BY CASE direction WHEN 'higher' THEN our_value ELSE -our_value END DESC)
+                    ORDER BY goodness(direction, our_value) DESC)
            AS our_rank_among_hub_models,
        rank() OVER (PARTITION BY dataset_id, metric, split, setting ORDER BY hub_rank) AS hub_rank_among_matched,
        our_rank_among_hub_models = hub_rank_among_matched AS rank_agrees

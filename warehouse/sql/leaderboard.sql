@@ -8,7 +8,7 @@ CREATE OR REPLACE TABLE leaderboard AS
 WITH rankable AS (
     SELECT r.result_id, r.benchmark_id, r.metric, coalesce(r.split, '') AS split_key, r.setting, r.model_id,
            r.verified, r.uses_additional_data, r.result_date,
-           CASE m.direction WHEN 'higher' THEN r.value ELSE -r.value END AS goodness
+           goodness(m.direction, r.value) AS goodness
     FROM results AS r JOIN metrics AS m USING (metric)
     WHERE m.direction IN ('higher', 'lower') AND r.value IS NOT NULL AND r.benchmark_id IS NOT NULL
 ), boards AS MATERIALIZED (

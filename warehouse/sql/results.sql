@@ -121,20 +121,8 @@ WITH shares AS (
                PARTITION BY source, source_file, task_path, benchmark_id, model_name_raw, model_id, metric_raw, split,
                             setting, value_raw, arxiv_id, source_url, result_date, uses_additional_data) END
                AS duplicate_of,
-           CASE
-               WHEN parsed.value IS NULL OR value_scale LIKE 'undecided%' THEN NULL
-               WHEN unit IN ('fraction', 'correlation') AND (parsed.percent_sign OR value_scale LIKE 'percentages%')
-                   THEN round(parsed.value / 100, 12)
-               WHEN unit = 'percent' AND value_scale LIKE 'fractions%' THEN round(parsed.value * 100, 12)
-               ELSE parsed.value
-           END AS value,
-           CASE
-               WHEN parsed.spread IS NULL OR value_scale LIKE 'undecided%' THEN NULL
-               WHEN unit IN ('fraction', 'correlation') AND (parsed.percent_sign OR value_scale LIKE 'percentages%')
-                   THEN round(parsed.spread / 100, 12)
-               WHEN unit = 'percent' AND value_scale LIKE 'fractions%' THEN round(parsed.spread * 100, 12)
-               ELSE parsed.spread
-           END AS spread
+           in_unit(parsed.value, unit, parsed.percent_sign, value_scale) AS value,
+           in_unit(parsed.spread, unit, parsed.percent_sign, value_scale) AS spread
     FROM scaled
 )
 SELECT *, substr(md5(source || '|' || record_key), 1, 16) AS result_id,

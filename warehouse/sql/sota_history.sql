@@ -9,7 +9,7 @@
 CREATE OR REPLACE TABLE sota_history AS
 WITH dated AS (
     SELECT r.benchmark_id, r.metric, coalesce(r.split, '') AS split, r.setting, r.result_id, r.result_date,
-           CASE m.direction WHEN 'higher' THEN r.value ELSE -r.value END AS goodness
+           goodness(m.direction, r.value) AS goodness
     FROM results AS r JOIN metrics AS m USING (metric)
     WHERE m.direction IN ('higher', 'lower') AND r.value IS NOT NULL AND r.result_date IS NOT NULL
 ), boards AS MATERIALIZED (

@@ -46,14 +46,7 @@ from pydantic import Field
 
 from assets.sources.arxiv.feeds import read_feed
 from assets.sources.arxiv.library import use_session
-from assets.sources.http import (
-    CircuitBreaker,
-    RequestStats,
-    RetryPolicy,
-    Transient,
-    retry_after,
-    retrying,
-)
+from assets.sources.http import CircuitBreaker, RequestStats, RetryPolicy, Transient, retry_after, retrying
 
 # --- live fetching -----------------------------------------------------------------------------
 

@@ -60,15 +60,7 @@ from huggingface_hub.utils import (
 )
 
 from assets.sources.files import write_atomic
-from assets.sources.http import (
-    CircuitBreaker,
-    RequestStats,
-    RetryPolicy,
-    Transient,
-    retry_after,
-    retrying,
-    stable_slot,
-)
+from assets.sources.http import CircuitBreaker, RequestStats, RetryPolicy, Transient, retry_after, retrying, stable_slot
 from assets.sources.hub.library import (
     download_record,
     library_client,
