@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import PROJECT, SOTABOARD
-from test_webserver import free_port, graphql_when_up
 
 pytestmark = pytest.mark.slow
 
@@ -19,11 +22,39 @@ VENV_BIN = Path(sys.executable).parent
 # what a terminal without the venv activated has on PATH
 PATH_WITHOUT_VENV = os.pathsep.join(p for p in ("/usr/local/bin", "/usr/bin", "/bin") if Path(p) != VENV_BIN)
 DEV_QUERY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  location { name }
   jobs { name }
-  schedules { name scheduleState { status } }
+  schedules { name cronSchedule executionTimezone scheduleState { status } }
   sensors { name sensorState { status } }
-  assetNodes { assetKey { path } }
+  assetGroups { groupName }
+  assetNodes { assetKey { path } hasAssetChecks }
 } } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def graphql_when_up(port: int, query: str, process: subprocess.Popen, output, seconds: float) -> list[dict]:
+    """The repositories a Dagster webserver on `port` answers to `query`, once it is up (within
+    `seconds`; `output()` tells what the process said if it dies first)."""
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            request = urllib.request.Request(f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+                                             headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                nodes = json.load(response)["data"]["repositoriesOrError"].get("nodes")
+            if nodes:        # the server answers before its code location has loaded
+                return nodes
+        except OSError:
+            pass
+        assert process.poll() is None, output()[-3000:]
+        assert time.monotonic() < deadline, f"the webserver did not serve the code location within {seconds:.0f} s"
+        time.sleep(0.5)
 
 
 def user_env(**extra: str) -> dict[str, str]:
@@ -59,9 +90,16 @@ def test_dev_runs_without_the_venv_on_path_and_serves_the_code_location(tmp_path
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
     output = process.stdout.read().decode()
+    # workspace.yaml's code location: the job, the nightly schedule, the asset groups and their checks
+    assert repo["location"]["name"] == "pipelines.definitions"
     assert "nightly" in {job["name"] for job in repo["jobs"]}
-    assets = {"/".join(node["assetKey"]["path"]) for node in repo["assetNodes"]}
-    assert {"catalog", "results", "leaderboard", "published_warehouse"} <= assets
+    assert {g["groupName"] for g in repo["assetGroups"]} >= {"ingest", "core", "analytics", "publish"}
+    assets = {"/".join(node["assetKey"]["path"]): node for node in repo["assetNodes"]}
+    assert {"catalog", "benchmark_table_rows", "hub_models", "arxiv_papers", "results", "leaderboard",
+            "published_warehouse"} <= set(assets)
+    assert assets["leaderboard"]["hasAssetChecks"] and assets["results"]["hasAssetChecks"]
+    (schedule,) = repo["schedules"]
+    assert (schedule["cronSchedule"], schedule["executionTimezone"]) == ("0 2 * * *", "UTC")
     # the schedule and the sensor that evaluates the freshness checks run without being switched on
     assert {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]} == {"nightly_schedule": "RUNNING"}
     assert {s["name"]: s["sensorState"]["status"] for s in repo["sensors"]} == {"freshness_checks_sensor": "RUNNING"}
