@@ -18,8 +18,6 @@ from warehouse.database import utc_now
 
 # The longest text a quarantined record's payload keeps of any one field (an excerpt, a name, a value).
 EXCERPT_CHARS = 500
-# The type of a list of quarantined records kept beside incremental rows (record_key, reason, payload).
-FAILURE_TYPE = "STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]"
 
 
 def code_version(module_file: str, *inputs: str) -> str:

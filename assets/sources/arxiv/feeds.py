@@ -24,13 +24,13 @@ from assets.sources.arxiv.ids import normalize_arxiv_id, split_version
 from assets.sources.files import FileRefused, open_source_file, read_source_file
 from assets.sources.ingest_log import (
     EXCERPT_CHARS,
-    FAILURE_TYPE,
     IngestLog,
     code_version,
     failure_payload,
     files_to_read,
 )
-from warehouse.database import utc_now
+from warehouse import sql
+from warehouse.database import WarehouseResource, utc_now
 
 _WITHDRAWN_TEXT = re.compile(
     r"^\s*[\[(]?\s*withdrawn\b"                                      # "Withdrawn: ...", "[withdrawn]"
@@ -300,9 +300,10 @@ def read_feed_file(root: Path, relative: str, max_bytes: int) -> FeedFile:
     return feed
 
 
-# What a feed's rows depend on besides its bytes: this module, the feed reader and the parsing libraries.
-FEED_PARSER = code_version(__file__, Path(inspect.getfile(read_feed)).read_text(), package_version("arxiv"),
-                           package_version("lxml"))
+# What a feed's rows depend on besides its bytes: this module, the feed reader, the SQL that stores
+# them and the parsing libraries.
+FEED_PARSER = code_version(__file__, Path(inspect.getfile(read_feed)).read_text(), sql("insert_arxiv_feeds"),
+                           package_version("arxiv"), package_version("lxml"))
 FEED_ENTRY_COLUMNS = ["source_file", "position", "arxiv_id", "version", "title", "authors", "summary", "published",
                       "updated", "primary_category", "categories", "doi", "journal_ref", "comment", "links",
                       "withdrawn", "fetched_at"]
@@ -316,21 +317,7 @@ def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None
     entries = pd.DataFrame([e for f in feeds for e in f.entries], columns=FEED_ENTRY_COLUMNS)
     con.register("read_feed_files", files)
     con.register("read_feed_entries", entries)
-    con.execute(
-        f"""
-        INSERT INTO raw.arxiv_feed_files
-        SELECT source_file, bytes, mtime_ns, ?, refused, fetched_at::TIMESTAMP, asked::JSON::VARCHAR[],
-               failures::JSON::{FAILURE_TYPE}, ?
-        FROM read_feed_files
-        """, [FEED_PARSER, utc_now()])
-    con.execute(
-        """
-        INSERT INTO raw.arxiv_feed_entries
-        SELECT source_file, position, arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary,
-               published::TIMESTAMP, updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref,
-               comment, links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
-        FROM read_feed_entries
-        """)
+    WarehouseResource.run_sql(con, "insert_arxiv_feeds", parser=FEED_PARSER, read_at=utc_now())
     con.unregister("read_feed_files")
     con.unregister("read_feed_entries")
 

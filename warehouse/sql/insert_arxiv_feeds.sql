@@ -1,0 +1,13 @@
+-- The feeds read tonight (read_feed_files, one row per feed file) and their entries
+-- (read_feed_entries, one row per entry) into raw.arxiv_feed_files and raw.arxiv_feed_entries, with
+-- the parsing code's version (getvariable('parser')) and the time they were read (getvariable('read_at')).
+INSERT INTO raw.arxiv_feed_files
+SELECT source_file, bytes, mtime_ns, getvariable('parser'), refused, fetched_at::TIMESTAMP, asked::JSON::VARCHAR[],
+       failures::JSON::STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[], getvariable('read_at')
+FROM read_feed_files;
+
+INSERT INTO raw.arxiv_feed_entries
+SELECT source_file, position, arxiv_id, version::INTEGER, title, authors::VARCHAR[], summary,
+       published::TIMESTAMP, updated::TIMESTAMP, primary_category, categories::VARCHAR[], doi, journal_ref,
+       comment, links::VARCHAR[], withdrawn::BOOLEAN, fetched_at::TIMESTAMP
+FROM read_feed_entries;
