@@ -60,19 +60,20 @@ def varchar_values(path: Path) -> str:
         con.close()
 
 
-# The test files that cost the most CPU, costliest first (measured alone with `-n 0`, seconds of CPU
-# on the 2-core reference machine). `--dist loadfile` hands files to the workers in collection order
+# The test files that cost the most, costliest first (seconds each took in a whole-suite run on the
+# 2-core reference machine). `--dist loadfile` hands files to the workers in collection order
 # (pyproject sets `--no-loadscope-reorder`, which would otherwise queue the files with the most tests
 # first and these few-test, long files last): starting the longest files first lets the short ones
 # fill in at the end, so neither worker idles while the other finishes a long file.
-COSTLIEST_FILES = ["test_reliability.py",       # ~100 s of CPU
-                   "test_live_outage.py",       # ~55
-                   "test_live_requests.py",     # ~45
-                   "test_first_hour.py",        # ~20, but starts `dagster dev` and waits for it: over a minute
-                   "test_site.py",              # ~40
-                   "test_live_faults.py",       # ~30
-                   "test_hostile_inputs.py", "test_hub_live.py", "test_end_to_end.py", "test_tables_incremental.py",
-                   "test_arxiv_ingest.py", "test_security.py", "test_bench_generator.py", "test_tables.py"]  # 20-30
+COSTLIEST_FILES = ["test_live_outage.py",       # ~60 s
+                   "test_site.py",              # ~50
+                   "test_live_faults.py",       # ~50
+                   "test_lake.py",              # ~45
+                   "test_live_requests.py",     # ~40
+                   "test_reliability.py",       # ~30, after the session's bundled run
+                   "test_hub_live.py", "test_first_hour.py", "test_security.py", "test_hostile_inputs.py",
+                   "test_arxiv_ingest.py", "test_tables_incremental.py", "test_end_to_end.py",
+                   "test_bench_generator.py", "test_tables.py"]  # 15-35
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

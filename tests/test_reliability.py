@@ -43,13 +43,10 @@ def two_snapshots(tmp_path_factory, bundled_run):
     return tmp, bundled_run, b
 
 
-def test_analyst_holding_the_file_never_blocks_a_run(two_snapshots):
-    tmp, run_of_a, b = two_snapshots
-    warehouse, env = run_of_a.copy(tmp / "concurrent")
-    before = counts(warehouse)
-    # an analyst opens the published file read-only and keeps querying it during the whole run
-    stop = tmp / "concurrent" / "stop"
-    analyst = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+def analyst(warehouse: Path, stop: Path) -> subprocess.Popen:
+    """An analyst who opens the published file read-only and queries it until `stop` exists, then
+    prints the result counts seen."""
+    process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import duckdb, os, time
         con = duckdb.connect({str(warehouse)!r}, read_only=True)
         seen = set()
@@ -60,23 +57,15 @@ def test_analyst_holding_the_file_never_blocks_a_run(two_snapshots):
             time.sleep(0.05)
         print(sorted(seen), flush=True)
     """)], stdout=subprocess.PIPE, text=True)
-    assert analyst.stdout.readline().strip() == "ready"
-    try:
-        run = sotaboard("run", "--snapshot", str(b), "--warehouse", str(warehouse), env=env, cwd=tmp)
-        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    finally:
-        stop.touch()
-    seen = analyst.stdout.readline()
-    analyst.wait(timeout=30)
-    assert seen.strip() == f"[{before['results']}]"  # a consistent view: the old data, unchanged
-    after = counts(warehouse)
-    assert after["results"] > before["results"]  # new connections see the new run
+    assert process.stdout.readline().strip() == "ready"
+    return process
 
 
-def test_kill_minus_nine_in_ingest_transform_or_publish_leaves_the_last_good_warehouse(two_snapshots):
-    """Runs of B killed one after the other, in ingest, in a transform and in the publish (each starts from the
-    state the kill before left): the published file stays A's, openable; then a run completes and
-    publishes B."""
+def test_kills_and_an_analyst_holding_the_file_never_cost_the_last_good_warehouse(two_snapshots):
+    """Runs of B killed one after the other, in ingest, in a transform and in the publish (each starts
+    from the state the kill before left): the published file stays A's, openable. Then a run completes
+    while an analyst holds the file open and queries it: it is not blocked, the analyst keeps a
+    consistent view of the old data, and new connections see B."""
     tmp, run_of_a, b = two_snapshots
     warehouse, env = run_of_a.copy(tmp / "kills")
     good = counts(warehouse)
@@ -93,8 +82,16 @@ def test_kill_minus_nine_in_ingest_transform_or_publish_leaves_the_last_good_war
         assert killed and process.returncode == -signal.SIGKILL, kill_at
         survived = counts(warehouse)  # openable
         assert survived == good or kill_at == "published_warehouse", kill_at
-    # the next run completes and publishes B
-    again = sotaboard("run", "--snapshot", str(b), "--warehouse", str(warehouse), env=env, cwd=tmp)
-    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
-    assert counts(warehouse)["results"] > good["results"]
+    # the next run completes and publishes B, while an analyst queries the file
+    before, stop = counts(warehouse), tmp / "kills" / "stop"
+    reader = analyst(warehouse, stop)
+    try:
+        again = sotaboard("run", "--snapshot", str(b), "--warehouse", str(warehouse), env=env, cwd=tmp)
+        assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    finally:
+        stop.touch()
+    seen = reader.stdout.readline()
+    reader.wait(timeout=30)
+    assert seen.strip() == f"[{before['results']}]"      # a consistent view: the old data, unchanged
+    assert counts(warehouse)["results"] > good["results"]  # new connections see the new run
     assert not list(warehouse.parent.glob(".*.tmp*"))
