@@ -24,11 +24,32 @@ SHARED = PROJECT.parent / "shared"
 SOTABOARD = Path(sys.executable).parent / "sotaboard"
 
 
-def offline_env(tmp: Path, **extra: str) -> dict[str, str]:
+# The tests' Dagster instances: the project's configuration (pipelines/dagster.yaml) with the event
+# log kept in memory by Dagster's InMemoryEventLogStorage (runs are still recorded in DAGSTER_HOME).
+# Writing each event to SQLite is a third of a `sotaboard run`'s CPU, and no test reads the events
+# back but the token canary (test_security), which keeps the project's own configuration.
+EVENTS_IN_MEMORY = """
+event_log_storage:
+  module: dagster._core.storage.event_log
+  class: InMemoryEventLogStorage
+"""
+
+
+def dagster_home(folder: Path, events_in_memory: bool = True) -> Path:
+    """`folder` as a Dagster home with the tests' instance configuration (EVENTS_IN_MEMORY), unless it
+    has one already or `events_in_memory` is off (then `sotaboard run` copies in the project's)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "dagster.yaml"
+    if events_in_memory and not config.exists():
+        config.write_text((PROJECT / "pipelines" / "dagster.yaml").read_text() + EVENTS_IN_MEMORY)
+    return folder
+
+
+def offline_env(tmp: Path, events_in_memory: bool = True, **extra: str) -> dict[str, str]:
     """Environment for a child process: its own Dagster home and state, no telemetry, no network."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOTABOARD_", "HF_", "DAGSTER_"))}
     env.update(
-        DAGSTER_HOME=str(tmp / "dagster_home"),
+        DAGSTER_HOME=str(dagster_home(tmp / "dagster_home", events_in_memory)),
         HF_HOME=str(tmp / "hf_home"),
         HF_HUB_DISABLE_TELEMETRY="1",
         HF_HUB_OFFLINE="1",

@@ -8,6 +8,7 @@ import re
 import dagster as dg
 import duckdb
 import pytest
+from conftest import dagster_home
 
 from assets import checks
 from assets.checks import Check
@@ -79,7 +80,7 @@ def test_a_failed_run_describes_itself_not_the_last_published_warehouse(tmp_path
 
 def test_a_state_directory_that_cannot_be_used_fails_with_one_line(tmp_path, monkeypatch, capsys):
     (tmp_path / "not_a_folder").write_text("the state directory cannot be created under a file")
-    for variable, value in {"DAGSTER_HOME": tmp_path / "dagster_home", "SOTABOARD_SOURCE": "snapshot",
+    for variable, value in {"DAGSTER_HOME": dagster_home(tmp_path / "dagster_home"), "SOTABOARD_SOURCE": "snapshot",
                             "SOTABOARD_WAREHOUSE": tmp_path / "out" / "sotaboard.duckdb",
                             "SOTABOARD_STATE_DIR": tmp_path / "not_a_folder" / "state"}.items():
         monkeypatch.setenv(variable, str(value))
@@ -93,7 +94,7 @@ def test_a_state_directory_that_cannot_be_used_fails_with_one_line(tmp_path, mon
 def test_flags_reach_the_run_without_changing_the_environment_and_an_empty_snapshot_runs(tmp_path, monkeypatch, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path / "dagster_home")))
     for variable in ("SOTABOARD_WAREHOUSE", "SOTABOARD_SNAPSHOT", "SOTABOARD_SOURCE", "SOTABOARD_STATE_DIR"):
         monkeypatch.delenv(variable, raising=False)
     warehouse = tmp_path / "out" / "flagged.duckdb"
@@ -123,7 +124,7 @@ def test_a_failed_blocking_check_exits_2_and_publishes_nothing(tmp_path, monkeyp
     warehouse.parent.mkdir()
     duckdb.connect(str(warehouse)).close()
     published = warehouse.read_bytes()
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path / "dagster_home")))
     assert main(["run", "--snapshot", str(empty), "--warehouse", str(warehouse)]) == 2
     out, err = capsys.readouterr()
     steps = {tuple(words[1:]) for words in map(str.split, out.splitlines()) if words and re.fullmatch(r"\d+\.\ds", words[0])}

@@ -66,7 +66,7 @@ def test_canary_token_reaches_the_hub_and_nothing_else(tmp_path, record_property
     hub.inject(rf"^/api/models/{EXHAUSTED}$", *[Fault(status=429, retry_after=0)] * 5)
     arxiv = ReplayServer().start()
     arxiv_routes(arxiv, entries_of(sorted((BUNDLED_SNAPSHOT / "arxiv").glob("*.xml"))))
-    env = offline_env(tmp_path, HF_TOKEN=CANARY, SOTABOARD_SOURCE="live", HF_ENDPOINT=hub.url,
+    env = offline_env(tmp_path, events_in_memory=False, HF_TOKEN=CANARY, SOTABOARD_SOURCE="live", HF_ENDPOINT=hub.url,
                       SOTABOARD_ARXIV_URL=arxiv.url + "/api/query?{}", SOTABOARD_ARXIV_DELAY="0")
     env.pop("HF_HUB_OFFLINE")
     warehouse = tmp_path / "out" / "sotaboard.duckdb"
