@@ -97,6 +97,12 @@ COSTLIEST_FILES = ["test_live_outage.py",       # ~60 s
                    "test_bench_generator.py", "test_tables.py"]  # 15-35
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker more than the machine has cores, so that one file's waits (a server or a
+    cluster starting, a timeout running out, a process being killed) overlap another file's work."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The costliest files first (COSTLIEST_FILES), then the others in their usual order."""
     rank = {name: position for position, name in enumerate(COSTLIEST_FILES)}
