@@ -169,9 +169,11 @@ def nightly_job(settings):
                 "hub": HubResource(endpoint=settings.hf_endpoint, token=None),
             },
         )
+    # a step is named after its op: one asset (`hub_models`) or one SQL file's multi-asset (`model_page`)
     groups: dict[str, str] = {}
-    for assets_def in defs.resolve_all_asset_specs():
-        groups[assets_def.key.path[-1]] = assets_def.group_name
+    for assets_def in defs.resolve_asset_graph().assets_defs:
+        for group in set(assets_def.group_names_by_key.values()) if assets_def.is_executable else ():
+            groups[assets_def.node_def.name] = group
     return defs.resolve_job_def("nightly"), groups, note
 
 

@@ -88,7 +88,7 @@ WITH shares AS (
     GROUP BY ALL
 ), card_scopes AS (
     -- the largest bare share of each card, over all its metrics
-    SELECT source, model_name_raw, max(abs(parsed.value)) AS card_max
+    SELECT source, model_name_raw, scale_origin, max(abs(parsed.value)) AS card_max
     FROM shares WHERE share_written_bare AND scale_origin = 'hub' AND hub_unit = 'fraction'
     GROUP BY ALL
 ), scaled AS (
@@ -112,7 +112,9 @@ WITH shares AS (
      AND ms.scope_benchmark IS NOT DISTINCT FROM CASE WHEN s.scale_origin = 'hub' THEN '' ELSE s.benchmark_id END
      AND ms.metric IS NOT DISTINCT FROM s.metric
     LEFT JOIN card_scopes AS c
-      ON c.source = s.source AND c.model_name_raw IS NOT DISTINCT FROM s.model_name_raw AND s.scale_origin = 'hub'
+      -- (a card's own rows only: scale_origin, always 'hub' here, is a join key, so that the join hashes)
+      ON c.source = s.source AND c.model_name_raw IS NOT DISTINCT FROM s.model_name_raw
+     AND c.scale_origin = s.scale_origin
 ), valued AS (
     SELECT *,
            -- an exact duplicate of a table row (same file, task, benchmark, model, metric, value,
@@ -190,8 +192,9 @@ SELECT r.*,
                 'value', left(r.value_raw, 500))
        END::VARCHAR AS payload
 FROM refused AS r
-LEFT JOIN raw.table_results AS t ON r.source NOT LIKE 'hub-%' AND t.record_key = r.record_key
-LEFT JOIN raw.hub_eval_results AS e ON r.source LIKE 'hub-%' AND e.record_key = r.record_key;
+-- (each side joins on a key that is NULL for the other source's rows: equality alone, so that the joins hash)
+LEFT JOIN raw.table_results AS t ON t.record_key = CASE WHEN r.source NOT LIKE 'hub-%' THEN r.record_key END
+LEFT JOIN raw.hub_eval_results AS e ON e.record_key = CASE WHEN r.source LIKE 'hub-%' THEN r.record_key END;
 
 -- the values that became results (a view: the valuing pass above already gave them their ids)
 CREATE OR REPLACE TEMP VIEW accepted AS
