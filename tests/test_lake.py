@@ -201,6 +201,24 @@ def test_a_run_after_a_change_adds_one_snapshot_and_writes_fewer_files(lake):
 
 
 @pytest.mark.slow
+def test_the_publish_of_a_change_holds_what_a_build_from_scratch_publishes(lake, tmp_path):
+    """The second lake snapshot (the difference written into the first) against the file that a
+    run from scratch publishes from the changed snapshot: every relation, row for row."""
+    file = tmp_path / "sotaboard.duckdb"
+    scratch = sotaboard("run", "--snapshot", str(lake["tmp"] / "changed"), "--warehouse", str(file),
+                        env=offline_env(tmp_path), cwd=tmp_path)
+    assert scratch.returncode == 0, scratch.stdout[-3000:] + scratch.stderr[-3000:]
+    second = lake["snapshots_before"][-1] + 1
+    con = lake_connection(lake["catalog"], options=f"READ_ONLY, SNAPSHOT_VERSION {second}")
+    con.execute(f"ATTACH '{file}' AS file (READ_ONLY)")
+    in_lake, in_file = relation_rows(con, "lake"), relation_rows(con, "file")
+    assert sorted(in_lake) == sorted(in_file)
+    for name in in_file:
+        assert in_lake[name] == in_file[name], name
+    con.close()
+
+
+@pytest.mark.slow
 def test_a_reader_attached_before_a_publish_keeps_its_snapshot(lake):
     reader = lake["reader"]
     again = reader.execute("SELECT value FROM lake.results WHERE model_id = 'FacebookAI/xlm-roberta-large' "
