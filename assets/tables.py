@@ -32,7 +32,7 @@ TABLE_FILES = ("*.json", "*.parquet", "*.csv")
 # What a file's rows depend on besides its bytes: when this code changes, every file is read again.
 PARSER_VERSION = code_version(__file__, *(sql(name) for name in (
     "create_table_docs", "read_table_json_by_shape", "read_table_files", "read_archive_parquet", "benchmark_table_rows",
-    "insert_curated_rows", "create_macros")))
+    "insert_curated_rows", "read_curated_csv", "create_macros")))
 
 CURATED_COLUMNS = (
     "model_id", "model_name", "benchmark", "task", "area", "metric", "value", "split", "setting",
@@ -52,22 +52,16 @@ class TableFileRefused(Exception):
 def _load_curated_csv(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, path: Path, root: Path) -> int:
     """A curated CSV file's rows into raw.table_results (its refusals into table_file_refusals); the rows read."""
     relative = str(path.relative_to(root))
-    con.execute("DELETE FROM raw.table_results WHERE source_file = ?", [relative])  # a changed file is read whole
     try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE curated AS "
-            "SELECT *, row_number() OVER () - 1 AS row_index FROM read_csv(?, all_varchar = true, header = true, "
-            "delim = ',', quote = '\"', escape = '\"', null_padding = true, strict_mode = false)",  # RFC 4180 quotes
-            [str(path)],
-        )
+        warehouse.run_sql(con, "read_curated_csv", source_file=relative, table_file=str(path))
     except duckdb.Error as exc:
         raise TableFileRefused(f"unreadable CSV: {str(exc).splitlines()[0]}") from None
     columns = {row[0] for row in con.execute("SELECT column_name FROM (DESCRIBE curated)").fetchall()}
     missing = [c for c in CURATED_REQUIRED if c not in columns]
     if missing:
-        con.execute("INSERT INTO table_file_refusals VALUES (?, ?, ?)",
-                    [relative, f"missing required columns: {', '.join(missing)}",
-                     failure_payload(file=relative, columns=sorted(columns))])
+        warehouse.run_sql(con, "refuse_table_file", source_file=relative,
+                          reason=f"missing required columns: {', '.join(missing)}",
+                          payload=failure_payload(file=relative, columns=sorted(columns)))
         return 0
     select = ", ".join(f'"{c}"' if c in columns else f'NULL::VARCHAR AS "{c}"' for c in CURATED_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE curated AS SELECT {select}, row_index FROM curated")
@@ -164,9 +158,8 @@ def _read_listed_file(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResour
         except TableFileRefused as refused:  # DuckDB aborted the transaction: record the file alone
             cursor.execute("ROLLBACK")
             cursor.execute("BEGIN")
-            cursor.execute("DELETE FROM raw.table_results WHERE source_file = ?", [name])
-            cursor.execute("INSERT INTO table_file_refusals VALUES (?, ?, ?)",
-                           [name, str(refused), failure_payload(file=name, bytes=size)])
+            warehouse.run_sql(cursor, "refuse_table_file", source_file=name, reason=str(refused),
+                              payload=failure_payload(file=name, bytes=size))
             rows = (0, 0)
         warehouse.run_sql(cursor, "insert_table_file", source_file=name, bytes=size, sha256=sha256,
                           parser=PARSER_VERSION, read_at=utc_now())
@@ -182,14 +175,11 @@ def _drop_rows_of_files_not_kept(con: duckdb.DuckDBPyConnection, warehouse: Ware
         "SELECT count(*) FILTER (WHERE source_file NOT IN (SELECT source_file FROM table_files_kept)), count(*) "
         "FROM raw.table_results").fetchone()
     if unlisted * 2 <= rows:
-        con.execute("DELETE FROM raw.table_results WHERE source_file NOT IN (SELECT source_file FROM table_files_kept)")
+        warehouse.run_sql(con, "delete_rows_of_files_not_kept")
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE kept_table_results AS SELECT * FROM raw.table_results "
-                "WHERE source_file IN (SELECT source_file FROM table_files_kept)")
-    con.execute("DROP TABLE raw.table_results")
+    warehouse.run_sql(con, "set_aside_rows_of_kept_files")
     warehouse.run_sql(con, "create_raw_schema")
-    con.execute("INSERT INTO raw.table_results SELECT * FROM kept_table_results")
-    con.execute("DROP TABLE kept_table_results")
+    warehouse.run_sql(con, "restore_rows_of_kept_files")
 
 
 def _download_archive(snapshot: SnapshotResource, hub: HubResource, log: IngestLog) -> list[Path]:
@@ -268,11 +258,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
         con.execute("BEGIN")
         removed = con.execute("SELECT count(*) FROM raw.table_files WHERE source_file NOT IN "
                               "(SELECT source_file FROM found_table_files)").fetchone()[0]
-        # the rows of a file still listed and read by this code stay until the file is read again:
-        # unchanged, all of them; changed, those of its table rows that did not change
-        con.execute("CREATE OR REPLACE TEMP TABLE table_files_kept AS SELECT source_file FROM raw.table_files "
-                    "WHERE parser = ? AND source_file IN (SELECT source_file FROM found_table_files)",
-                    [PARSER_VERSION])
+        warehouse.run_sql(con, "plan_table_files", parser=PARSER_VERSION)
         to_read = list(files_to_read(con, "raw.table_files", "found_table_files", ("bytes", "sha256"),
                                      PARSER_VERSION).itertuples(index=False))
         _drop_rows_of_files_not_kept(con, warehouse)
@@ -292,9 +278,7 @@ def benchmark_table_rows(snapshot: SnapshotResource, warehouse: WarehouseResourc
                 flattened, reused = flattened + file_flattened, reused + file_reused
         con.register("refused_table_files", refused)
         con.execute("BEGIN")
-        con.execute("DELETE FROM raw.table_files_refused")
-        con.execute("INSERT INTO raw.table_files_refused SELECT source_file, bytes, status, reason, ? "
-                    "FROM refused_table_files", [utc_now()])
+        warehouse.run_sql(con, "replace_table_files_refused", seen_at=utc_now())
         con.execute("COMMIT")
         for name, reason, size in refused[["source_file", "reason", "bytes"]].itertuples(index=False):
             log.fail(name, reason, failure_payload(file=name, bytes=None if pd.isna(size) else int(size)))

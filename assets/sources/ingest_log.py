@@ -14,8 +14,10 @@ import duckdb
 import pandas as pd
 
 from assets.sources.http import UNREACHABLE_AFTER
-from warehouse.database import utc_now
+from warehouse.database import WarehouseResource, utc_now
 
+# The records recalled when none is: the shape of a quarantined record, no row.
+NO_FAILURES = "SELECT NULL::VARCHAR AS record_key, NULL::VARCHAR AS reason, NULL::VARCHAR AS payload WHERE false"
 # The longest text a quarantined record's payload keeps of any one field (an excerpt, a name, a value).
 EXCERPT_CHARS = 500
 
@@ -130,37 +132,29 @@ class IngestLog:
         row (idempotent per run)."""
         frame = pd.DataFrame(self.failures, columns=["record_key", "reason", "payload"], dtype="string")
         seen_at = utc_now()
-        recalled = "".join(f" UNION ALL ({query})" for query in self.recalled)
+        recalled = " UNION ALL ".join(f"({query})" for query in self.recalled) or NO_FAILURES
         con.register("source_failures", frame)
-        con.execute("DELETE FROM raw.ingest_failures WHERE source = ?", [self.source])
-        con.execute(
-            "INSERT INTO raw.ingest_failures SELECT DISTINCT ?, record_key, reason, payload, ? "
-            f"FROM (SELECT record_key, reason, payload FROM source_failures{recalled})",
-            [self.source, seen_at],
-        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW recalled_failures AS {recalled}")
+        WarehouseResource.run_sql(con, "save_ingest_failures", source=self.source, seen_at=seen_at)
+        con.execute("DROP VIEW recalled_failures")
         con.unregister("source_failures")
         self.reasons = dict(con.execute(
             "SELECT split_part(reason, ':', 1) AS kind, count(*) FROM raw.ingest_failures WHERE source = ? "
             "GROUP BY kind ORDER BY count(*) DESC, kind", [self.source]).fetchall())
-        con.execute(
-            "INSERT INTO raw.source_runs (source, started_at, finished_at, mode, records, failures, requests, retries, "
-            "fetches, fetch_failures, outage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [self.source, self.started_at, seen_at, self.mode, self.records, sum(self.reasons.values()), self.requests,
-             self.retries, self.fetches, self.fetch_failures, self.outage],
-        )
+        WarehouseResource.run_sql(
+            con, "insert_source_run", source=self.source, started_at=self.started_at, finished_at=seen_at,
+            mode=self.mode, records=self.records, failures=sum(self.reasons.values()), requests=self.requests,
+            retries=self.retries, fetches=self.fetches, fetch_failures=self.fetch_failures, outage=self.outage)
 
     def save_stale(self, con: duckdb.DuckDBPyConnection, entity: str, tracked: list[str]) -> None:
         """Keep raw.entity_fetch_failures of `entity` for the `tracked` ids only, and record
         tonight's failed fetches of that entity there (the last failure of each id is kept)."""
         con.register("tracked_entities", pd.DataFrame({"entity_id": pd.Series(tracked, dtype="string")}))
-        con.execute("DELETE FROM raw.entity_fetch_failures WHERE entity = ? AND entity_id NOT IN "
-                    "(SELECT entity_id FROM tracked_entities)", [entity])
-        con.unregister("tracked_entities")
         failed = pd.DataFrame([(i, r) for e, i, r in self.stale if e == entity],
                               columns=["entity_id", "reason"], dtype="string").drop_duplicates("entity_id")
         con.register("failed_entities", failed)
-        con.execute("INSERT OR REPLACE INTO raw.entity_fetch_failures "
-                    "SELECT ?, entity_id, ?, reason FROM failed_entities", [entity, utc_now()])
+        WarehouseResource.run_sql(con, "save_entity_fetch_failures", entity=entity, failed_at=utc_now())
+        con.unregister("tracked_entities")
         con.unregister("failed_entities")
 
     def source_answered(self, publish_anyway: bool) -> dg.AssetCheckResult:

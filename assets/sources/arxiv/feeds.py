@@ -334,7 +334,7 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path, max_bytes: int) -> Fe
     con.register("listed_feed_files", listed)
     con.execute("BEGIN")
     to_read = files_to_read(con, "raw.arxiv_feed_files", "listed_feed_files", ("bytes", "mtime_ns"), FEED_PARSER)
-    con.execute("DELETE FROM raw.arxiv_feed_entries WHERE source_file NOT IN (SELECT source_file FROM raw.arxiv_feed_files)")
+    WarehouseResource.run_sql(con, "drop_entries_of_removed_feeds")
     feeds = [read_feed_file(root, name, max_bytes) for name in to_read["source_file"]]
     if feeds:
         _insert_feeds(con, feeds)
