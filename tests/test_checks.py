@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 from pipeline_harness import build, failed_checks, write_curated
 
-from assets import checks
+from assets import analytics, checks, core
 from warehouse.database import WarehouseResource
 
 
@@ -67,3 +67,19 @@ def test_broken_tables_fail_their_check(clean, breakage, failing):
     outcome = evaluate(clean)
     assert outcome[failing] is False
     assert sum(not passed for passed in outcome.values()) >= 1
+
+
+def test_one_check_runs_alone_as_from_the_ui(clean):
+    """A check picked alone (as the UI runs one) evaluates that check only, not its step's others;
+    broken tables elsewhere in the step do not show."""
+    with clean.connect() as con:
+        con.execute("UPDATE leaderboard SET rank = n_models + 1 WHERE rank = 3")   # breaks rank_within_n
+    picked = dg.AssetCheckKey(dg.AssetKey("leaderboard"), "leaderboard_key_unique_not_null")
+    step = next(d for d in checks.asset_checks if picked in d.check_keys)
+    assert len(step.check_keys) > 1
+    built = dg.load_assets_from_modules([core, analytics])
+    job = dg.define_asset_job("one_check", selection=dg.AssetSelection.checks(picked))
+    defs = dg.Definitions(assets=built, asset_checks=[step], jobs=[job], resources={"warehouse": clean})
+    result = defs.resolve_job_def("one_check").execute_in_process()
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert [(e.check_name, e.passed) for e in evaluations] == [("leaderboard_key_unique_not_null", True)]
