@@ -161,6 +161,10 @@ def _benchmark_lines(rows: list[dict]) -> list[str]:
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def render_model_page(page: dict) -> str:
     card = page["card"]
     out = [
@@ -180,18 +184,21 @@ def render_model_page(page: dict) -> str:
     if card["card_html"]:
         out += ["", "  " + _card_text(card["card_html"])]
     out += ["", "§ 02 · Benchmarks"] + _benchmark_lines(page["benchmarks"])
-    out += ["", "§ 03 · Strengths by area"]
-    out += [f"  {r['area']}: {r['n_benchmarks']} benchmark{'s' * (r['n_benchmarks'] != 1)}, avg rank #{r['avg_rank']:.1f}"
-            f"{f', {n} at rank 1' if (n := r['n_sota']) else ''}" for r in page["strengths"]] or ["  (none)"]
-    out += ["", "§ 04 · Papers"]
-    out += [f"  {r['published'] or '????-??-??'} · {r['area'] or 'area unknown'} · {r['n_results']} result"
-            f"{'s' * (r['n_results'] != 1)} · {r['title'] or r['arxiv_id']}{' (withdrawn)' if r['withdrawn'] else ''}"
-            for r in page["papers"]] or ["  (none)"]
-    out += ["", "§ 05 · Related models"]
-    out += [f"  {r['related_display_name']}: {_params(r['params']) + ' · ' if r['params'] else ''}"
-            f"{r['n_results']} result{'s' * (r['n_results'] != 1)}" for r in page["related"]] or ["  (none)"]
-    out += ["", "§ 06 · Sources & freshness"]
-    out += [f"  {r['source_label']} · source kind {r['source_kind']}: {r['n_results']} result{'s' * (r['n_results'] != 1)}; "
+    sections = {
+        "§ 03 · Strengths by area": (
+            f"  {r['area']}: {_count(r['n_benchmarks'], 'benchmark')}, avg rank #{r['avg_rank']:.1f}"
+            f"{f', {n} at rank 1' if (n := r['n_sota']) else ''}" for r in page["strengths"]),
+        "§ 04 · Papers": (
+            f"  {r['published'] or '????-??-??'} · {r['area'] or 'area unknown'} · {_count(r['n_results'], 'result')}"
+            f" · {r['title'] or r['arxiv_id']}{' (withdrawn)' if r['withdrawn'] else ''}" for r in page["papers"]),
+        "§ 05 · Related models": (
+            f"  {r['related_display_name']}: {_params(r['params']) + ' · ' if r['params'] else ''}"
+            f"{_count(r['n_results'], 'result')}" for r in page["related"]),
+        "§ 06 · Sources & freshness": (
+            f"  {r['source_label']} · source kind {r['source_kind']}: {_count(r['n_results'], 'result')}; "
             f"{r['n_verified']} of {r['n_results']} rows verified; last fetched {r['last_fetched_at'] or 'never'}"
-            for r in page["sources"]] or ["  (none)"]
+            for r in page["sources"]),
+    }
+    for heading, lines in sections.items():
+        out += ["", heading, *(list(lines) or ["  (none)"])]
     return "\n".join(out)
