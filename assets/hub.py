@@ -81,8 +81,8 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
     every file in hub/models). Live mode fetches each model's info into the cache first.
 
     Incremental: `raw.hub_model_files` keeps one row per model info file read (its fields, or why it
-    was refused); a file whose size and modification time are unchanged is not read again, and the
-    rows of files no longer tracked are dropped. The result is the same as reading every file.
+    was refused); a file whose size and modification time are unchanged (`raw.files_read`) is not
+    read again, and the rows of files no longer tracked are dropped. The result is the same as reading every file.
 
     Files are admitted by the snapshot jail (`assets.sources.files`, cap `max_model_info_bytes`);
     a count that is not a count (`downloads: NaN`) is left empty and quarantined."""
@@ -116,9 +116,9 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
 
 def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, files: pd.DataFrame,
                 log: IngestLog) -> int:
-    """Bring raw.hub_model_files up to date with `files` (see `model_files`), reading only the files
-    that are new or whose size, modification time or reading code changed, then derive
-    raw.hub_models and raw.hub_model_aliases from it, in one transaction. Returns the files read."""
+    """Bring raw.hub_model_files (and so its views raw.hub_models and raw.hub_model_aliases) up to
+    date with `files` (see `model_files`) in one transaction, reading only the files that are new or
+    whose size, modification time or reading code changed. Returns the files read."""
     con.register("listed_model_files", files)
     con.execute("BEGIN")
     to_read = files_to_read(con, "raw.hub_model_files", "listed_model_files", ("bytes", "mtime_ns"),
@@ -126,11 +126,8 @@ def load_models(con: duckdb.DuckDBPyConnection, warehouse: WarehouseResource, fi
     if len(to_read):
         con.register("model_files_to_read", to_read)
         warehouse.run_sql(con, "merge_into_hub_model_files", model_files=list(to_read["filename"]),
-                          parser=MODEL_FILES_PARSER)
+                          parser=MODEL_FILES_PARSER, read_at=utc_now())
         con.unregister("model_files_to_read")
-    warehouse.run_sql(con, "hub_models")
-    warehouse.replace_rows(con, "raw.hub_models", "model_id", "FROM hub_models_rows")
-    warehouse.replace_rows(con, "raw.hub_model_aliases", "alias", "FROM hub_model_aliases_rows")
     con.execute("COMMIT")
     con.unregister("listed_model_files")
     log.quarantine_rows("SELECT requested_id, reason, payload FROM raw.hub_model_files WHERE reason IS NOT NULL "

@@ -60,9 +60,10 @@ def seed(res: dict, hub: dict[str, list[str]] = {}, tables: list[tuple[str | Non
     warehouse = res["warehouse"]
     with warehouse.connect() as con:
         warehouse.run_sql(con, "create_raw_schema")
-        con.execute("DELETE FROM raw.hub_models; DELETE FROM raw.table_results; DELETE FROM raw.catalog")
+        con.execute("DELETE FROM raw.hub_model_files; DELETE FROM raw.table_results; DELETE FROM raw.catalog")
         for model_id, ids in hub.items():
-            con.execute("INSERT INTO raw.hub_models (model_id, arxiv_ids) VALUES (?, ?)", [model_id, ids])
+            con.execute("INSERT INTO raw.hub_model_files (source_file, requested_id, model_id, arxiv_ids) "
+                        "VALUES ('hub/models/' || $id || '.json', $id, $id, $ids)", {"id": model_id, "ids": ids})
         for index, (paper_url, source_url) in enumerate(tables):
             con.execute("INSERT INTO raw.table_results (record_key, source_file, source_format, paper_url, source_url)"
                         " VALUES (?, 'tables/t.json', 'pwc-json', ?, ?)", [f"t|{index}", paper_url, source_url])
@@ -325,8 +326,8 @@ def test_snapshot_mode_parses_feeds_keeps_newest_version_and_quarantines_bad_fee
     assert rows(res, "SELECT * FROM raw.arxiv_papers ORDER BY ALL") == before
 
 
-ARXIV_TABLES = ["raw.arxiv_papers", "raw.arxiv_missing", "raw.arxiv_feed_entries",
-                "raw.arxiv_feed_files EXCLUDE (read_at)"]
+ARXIV_TABLES = ["raw.arxiv_papers", "raw.arxiv_missing", "raw.arxiv_feed_entries", "raw.arxiv_feed_files",
+                "raw.files_read EXCLUDE (read_at)"]
 
 
 def arxiv_content(res: dict) -> dict[str, list]:

@@ -6,10 +6,11 @@ import pytest
 from pipeline_harness import build, query
 
 SEED = """
-INSERT INTO raw.hub_models (model_id, author, tags, arxiv_ids, gated, private, license, fetched_at)
-VALUES ('org/fractions', 'org', [], [], 'false', false, 'mit', now()),
-       ('org/percents', 'org', [], [], 'false', false, 'mit', now()),
-       ('org/squad', 'org', [], [], 'false', false, 'mit', now());
+INSERT INTO raw.hub_model_files (source_file, requested_id, model_id, author, tags, arxiv_ids, gated, private,
+                                 license, fetched_at)
+VALUES ('hub/models/org/fractions.json', 'org/fractions', 'org/fractions', 'org', [], [], 'false', false, 'mit', now()),
+       ('hub/models/org/percents.json', 'org/percents', 'org/percents', 'org', [], [], 'false', false, 'mit', now()),
+       ('hub/models/org/squad.json', 'org/squad', 'org/squad', 'org', [], [], 'false', false, 'mit', now());
 INSERT INTO raw.hub_eval_results (record_key, model_id, format, task_type, dataset_type, dataset_name,
                                   dataset_split, metric_type, metric_name, value_raw, verified, verify_token)
 VALUES ('org/fractions/model-index/0', 'org/fractions', 'model-index', 'text-classification', 'glue', 'GLUE SST-2',

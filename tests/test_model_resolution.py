@@ -5,10 +5,11 @@ from __future__ import annotations
 from pipeline_harness import build, query, write_curated
 
 SEED = """
-INSERT INTO raw.hub_models (model_id, author, tags, arxiv_ids, gated, private, license, fetched_at)
-VALUES ('lab-a/tiny-net', 'lab-a', ['arxiv:2001.00001'], ['2001.00001'], 'false', false, 'mit', now()),
-       ('lab-b/tiny-net', 'lab-b', [], [], 'false', false, 'mit', now()),
-       ('lab-c/only-one', 'lab-c', [], [], 'false', false, 'mit', now());
+INSERT INTO raw.hub_model_files (source_file, requested_id, model_id, author, tags, arxiv_ids, gated, private,
+                                 license, fetched_at)
+VALUES ('hub/models/lab-a/tiny-net.json', 'lab-a/tiny-net', 'lab-a/tiny-net', 'lab-a', ['arxiv:2001.00001'], ['2001.00001'], 'false', false, 'mit', now()),
+       ('hub/models/lab-b/tiny-net.json', 'lab-b/tiny-net', 'lab-b/tiny-net', 'lab-b', [], [], 'false', false, 'mit', now()),
+       ('hub/models/lab-c/only-one.json', 'lab-c/only-one', 'lab-c/only-one', 'lab-c', [], [], 'false', false, 'mit', now());
 """
 ROW = {"benchmark": "Toy", "task": "Text Classification", "metric": "accuracy", "result_date": "2020-05-01"}
 

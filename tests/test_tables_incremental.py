@@ -19,9 +19,9 @@ from assets.sources.snapshot import SnapshotResource
 from pipelines.settings import BUNDLED_SNAPSHOT
 from warehouse.database import WarehouseResource
 
-TABLES = ["raw.table_results", "raw.ingest_failures", "raw.table_files", "results", "quarantine", "leaderboard",
-          "model_strengths", "table_reconciliation"]
-VOLATILE = {"raw.ingest_failures": "seen_at", "quarantine": "seen_at", "raw.table_files": "loaded_at",
+TABLES = ["raw.table_results", "raw.ingest_failures", "raw.table_files", "raw.files_read", "results", "quarantine",
+          "leaderboard", "model_strengths", "table_reconciliation"]
+VOLATILE = {"raw.ingest_failures": "seen_at", "quarantine": "seen_at", "raw.files_read": "read_at",
             "results": "first_seen_at"}                                # a first sighting, kept across runs
 
 
@@ -58,11 +58,11 @@ def test_unchanged_rerun_reads_no_file(table_snapshot: Path, tmp_path: Path) -> 
     first = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
     assert (first["files_read"], first["files_unchanged"], first["files_removed"]) == (5, 0, 0)
     warehouse = WarehouseResource(path=str(tmp_path / "state" / "published.duckdb"), state_dir=str(tmp_path / "state"))
-    before = content(warehouse, TABLES[:3])
+    before = content(warehouse, TABLES[:4])
     again = ingest(table_snapshot, tmp_path / "state", [tables.benchmark_table_rows])["benchmark_table_rows"]
     assert (again["files_read"], again["files_unchanged"], again["files_removed"]) == (0, 5, 0)
     assert (again["records"], again["quarantined"]) == (first["records"], first["quarantined"]) == (first["records"], 2)
-    assert content(warehouse, TABLES[:3]) == before
+    assert content(warehouse, TABLES[:4]) == before
 
 
 def test_changed_added_and_deleted_files_give_the_rows_of_a_build_from_scratch(
@@ -197,12 +197,13 @@ def test_cards_whose_sha_did_not_change_are_not_parsed_again(tmp_path: Path, rea
     assert "Edited upstream." in query(warehouse, "SELECT readme FROM raw.hub_cards WHERE model_id = ?", [XLMR])[0][0]
 
 
-MODEL_TABLES = ["raw.hub_models", "raw.hub_model_aliases", "raw.hub_model_files"]
+MODEL_TABLES = ["raw.hub_models", "raw.hub_model_aliases", "raw.hub_model_files", "raw.files_read EXCLUDE (read_at)"]
 
 
 def model_content(state: Path) -> dict[str, list]:
     warehouse = WarehouseResource(path="", state_dir=str(state))
-    rows = {t: sorted(query(warehouse, f"SELECT * FROM {t}"), key=repr) for t in MODEL_TABLES}
+    rows = {t: sorted(query(warehouse, f"SELECT * {t.removeprefix(t.split()[0])} FROM {t.split()[0]}"), key=repr)
+            for t in MODEL_TABLES}
     rows["failures"] = sorted(query(warehouse, "SELECT record_key, reason, payload FROM raw.ingest_failures "
                                                "WHERE source = 'hub'"), key=repr)
     return rows
@@ -237,6 +238,38 @@ def test_model_info_files_that_did_not_change_are_not_read_again(tmp_path: Path)
     warehouse = WarehouseResource(path="", state_dir=str(tmp_path / "incremental"))
     assert query(warehouse, "SELECT sha, downloads FROM raw.hub_models WHERE model_id = ?", [XLMR]) == [("1" * 40, 7)]
     assert query(warehouse, "SELECT count(*) FROM raw.hub_models WHERE model_id = 'broken/not-json'") == [(1,)]
+
+
+# A working database of the older layout: file tables each with their own bookkeeping (before
+# raw.files_read), and tables of the Hub models where views now derive them from the files read.
+OLD_FILE_TABLES = {
+    "raw.hub_model_files": "SELECT source_file, requested_id, 1::BIGINT AS bytes, 1::BIGINT AS mtime_ns, 'old' AS parser, "
+                           "* EXCLUDE (source_file, requested_id) FROM raw.hub_model_files",
+    "raw.table_files": "SELECT source_file, 1::BIGINT AS bytes, 'old' AS sha256, 'old' AS parser, failures, "
+                       "TIMESTAMP '2026-01-01' AS loaded_at FROM raw.table_files",
+}
+OLD_TABLES_NOW_VIEWS = ["raw.hub_models", "raw.hub_model_aliases"]
+
+
+def test_a_working_database_of_the_older_layout_reads_every_file_once_again(table_snapshot: Path,
+                                                                             tmp_path: Path) -> None:
+    shutil.copytree(BUNDLED_SNAPSHOT / "hub", table_snapshot / "hub")
+    state = tmp_path / "state"
+    first = ingest(table_snapshot, state, HUB_ASSETS[:3])
+    with duckdb.connect(str(WarehouseResource(path="", state_dir=str(state)).working_path)) as con:
+        for kind, table, old in [("VIEW", view, f"FROM {view}") for view in OLD_TABLES_NOW_VIEWS] + \
+                                [("TABLE", *item) for item in OLD_FILE_TABLES.items()]:
+            con.execute(f"CREATE TABLE raw.old_layout AS {old}")
+            con.execute(f"DROP {kind} {table}")
+            con.execute(f"ALTER TABLE raw.old_layout RENAME TO {table.removeprefix('raw.')}")
+        con.execute("DROP TABLE raw.files_read")
+    migrated = ingest(table_snapshot, state, HUB_ASSETS[:3])
+    assert migrated["hub_models"]["files_read"] == first["hub_models"]["files"] > 0
+    assert migrated["benchmark_table_rows"]["files_read"] == first["benchmark_table_rows"]["files_read"] == 5
+    ingest(table_snapshot, tmp_path / "scratch", HUB_ASSETS[:3])
+    assert model_content(state) == model_content(tmp_path / "scratch")
+    assert content(WarehouseResource(path="", state_dir=str(state)), TABLES[:4]) == \
+        content(WarehouseResource(path="", state_dir=str(tmp_path / "scratch")), TABLES[:4])
 
 
 def test_model_info_file_linked_outside_the_snapshot_is_not_read(tmp_path: Path) -> None:

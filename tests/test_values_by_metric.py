@@ -38,8 +38,9 @@ HUB_ROWS = [
         task="Classification"),
 ]
 SEED = (
-    "INSERT INTO raw.hub_models (model_id, author, tags, arxiv_ids, gated, private, license, fetched_at) VALUES "
-    + ", ".join(f"('{m}', 'org', [], [], 'false', false, 'mit', now())"
+    "INSERT INTO raw.hub_model_files (source_file, requested_id, model_id, author, tags, arxiv_ids, gated, private, "
+    "license, fetched_at) VALUES "
+    + ", ".join(f"('hub/models/{m}.json', '{m}', '{m}', 'org', [], [], 'false', false, 'mit', now())"
                 for m in ("org/encoder-a", "org/encoder-b", "org/encoder-c", "org/random-encoder"))
     + ";\nINSERT INTO raw.hub_eval_results (record_key, model_id, format, task_type, dataset_type, dataset_name, "
       "dataset_config, dataset_split, metric_type, metric_name, value_raw, verified, verify_token) VALUES "

@@ -8,9 +8,10 @@ from pipeline_harness import build, failed_checks, query, write_curated
 XNLI = {"benchmark": "XNLI", "task": "Zero-Shot Classification", "metric": "accuracy", "setting": "translate-train-all"}
 
 SEED = """
-INSERT INTO raw.hub_models (model_id, author, tags, arxiv_ids, gated, private, license, fetched_at)
-VALUES ('org/cited', 'org', ['arxiv:2001.00001'], ['2001.00001'], 'false', false, 'mit', now()),
-       ('org/hubonly', 'org', [], [], 'false', false, 'mit', now());
+INSERT INTO raw.hub_model_files (source_file, requested_id, model_id, author, tags, arxiv_ids, gated, private,
+                                 license, fetched_at)
+VALUES ('hub/models/org/cited.json', 'org/cited', 'org/cited', 'org', ['arxiv:2001.00001'], ['2001.00001'], 'false', false, 'mit', now()),
+       ('hub/models/org/hubonly.json', 'org/hubonly', 'org/hubonly', 'org', [], [], 'false', false, 'mit', now());
 INSERT INTO raw.hub_eval_results (record_key, model_id, format, task_type, dataset_type, dataset_name,
                                   metric_type, metric_name, value_raw, verified, verify_token)
 VALUES ('org/hubonly/model-index/0', 'org/hubonly', 'model-index', 'zero-shot-classification', 'facebook/xnli',

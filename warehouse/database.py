@@ -125,6 +125,7 @@ class WarehouseResource(dg.ConfigurableResource):
             con.execute("SET VARIABLE reference_dir = ?", [str(REFERENCE_DIR)])
             if not self._prepared:
                 # the raw schema and the macros, once per run (both persist in the file)
+                _drop_tables_now_views(con)
                 self.run_sql(con, "create_raw_schema")
                 self.run_sql(con, "create_macros")
                 self._prepared = True
@@ -273,6 +274,16 @@ def _sql_string(value: object) -> str:
 def _copy_into_published(con: duckdb.DuckDBPyConnection, table: str) -> None:
     with con.cursor() as cursor:
         cursor.execute(f'CREATE TABLE published.main."{table}" AS SELECT * FROM main."{table}"')
+
+
+def _drop_tables_now_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the tables of a working database of an older layout that `create_raw_schema` now makes
+    views of the tables they were derived from (a view cannot replace a table)."""
+    views = re.findall(r"^CREATE OR REPLACE VIEW raw\.(\w+)", sql("create_raw_schema"), re.M)
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                               "AND schema_name = 'raw' AND list_contains($views, table_name)",
+                               {"views": views}).fetchall():
+        con.execute(f"DROP TABLE raw.{name}")
 
 
 def _remove_abandoned_builds(target: Path) -> None:

@@ -55,17 +55,21 @@ def failure_payload(**fields: object) -> str:
     return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))  # as DuckDB's json_object writes
 
 
-def files_to_read(con: duckdb.DuckDBPyConnection, read: str, listed: str, version: tuple[str, ...],
+def files_to_read(con: duckdb.DuckDBPyConnection, read_into: str, listed: str, version: tuple[str, ...],
                   parser: str) -> pd.DataFrame:
-    """The incremental step every file-reading ingest shares. `read` is the table of files read
-    before (`source_file`, the `version` columns, `parser`); `listed` the files there are now, same
-    columns. Forget the files no longer listed, changed (a `version` column differs) or read by
-    other code, and return the listed rows of the files to read (again)."""
+    """The incremental step every file-reading ingest shares. `read_into` is the table holding one
+    row per file read before (`source_file`), whose size, time or hash and parsing code are in
+    raw.files_read; `listed` the files there are now (`source_file` and the `version` columns that
+    tell a changed file, of raw.files_read). Forget the files no longer listed, changed or read by
+    other code (their rows in both tables), and return the listed rows of the files to read (again)."""
     same = " AND ".join(f"l.{column} = r.{column}" for column in ("source_file", *version))
-    con.execute(f"DELETE FROM {read} AS r WHERE parser <> ? OR NOT EXISTS (SELECT 1 FROM {listed} AS l WHERE {same})",
-                [parser])
-    return con.execute(f"SELECT DISTINCT * FROM {listed} WHERE source_file NOT IN (SELECT source_file FROM {read}) "
-                       f"ORDER BY source_file").df()
+    con.execute(f"DELETE FROM raw.files_read AS r WHERE read_into = $read_into AND "
+                f"(parser <> $parser OR NOT EXISTS (SELECT 1 FROM {listed} AS l WHERE {same}))",
+                {"read_into": read_into, "parser": parser})
+    read = "(SELECT source_file FROM raw.files_read WHERE read_into = $read_into)"
+    con.execute(f"DELETE FROM {read_into} WHERE source_file NOT IN {read}", {"read_into": read_into})
+    return con.execute(f"SELECT DISTINCT * FROM {listed} WHERE source_file NOT IN {read} ORDER BY source_file",
+                       {"read_into": read_into}).df()
 
 
 SOURCE_ANSWERED = "source_answered"

@@ -9,41 +9,26 @@ CREATE TABLE IF NOT EXISTS raw.catalog (
     PRIMARY KEY (kind, key)
 );
 
--- One row per Hub model, from GET /api/models/{id} (snapshot file or live response).
-CREATE TABLE IF NOT EXISTS raw.hub_models (
-    model_id VARCHAR PRIMARY KEY,   -- canonical repo id as the Hub returns it
-    requested_id VARCHAR,           -- the id we asked for (differs when the repo was renamed)
-    author VARCHAR,
-    sha VARCHAR,
-    last_modified TIMESTAMP,
-    created_at TIMESTAMP,
-    private BOOLEAN,
-    gated VARCHAR,                  -- false | auto | manual
-    disabled BOOLEAN,
-    downloads BIGINT,
-    likes BIGINT,
-    pipeline_tag VARCHAR,
-    library_name VARCHAR,
-    tags VARCHAR[],
-    license VARCHAR,
-    params BIGINT,
-    params_source VARCHAR,          -- safetensors | card
-    base_models VARCHAR[],
-    arxiv_ids VARCHAR[],            -- from arxiv:NNNN tags, without version
-    card_data JSON,
-    fetched_at TIMESTAMP,
-    source_file VARCHAR
+-- One row per file an ingest asset has read (key: read_into, source_file), as it was when read: a
+-- listed file whose size, modification time or hash (the ones its ingest compares) and reading code
+-- are unchanged is not read again (assets.sources.ingest_log.files_to_read). What the file gave is
+-- in the table `read_into`, one row per file, written in the same transaction as this one.
+CREATE TABLE IF NOT EXISTS raw.files_read (
+    read_into VARCHAR NOT NULL,     -- raw.hub_model_files | raw.arxiv_feed_files | raw.table_files
+    source_file VARCHAR NOT NULL,   -- path relative to the snapshot or cache root
+    bytes BIGINT NOT NULL,
+    mtime_ns BIGINT,                -- compared for model info files and feeds
+    sha256 VARCHAR,                 -- compared for table files
+    parser VARCHAR NOT NULL,        -- version of the code that read it
+    read_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (read_into, source_file)
 );
 
--- One row per Hub model info file read (hub/models/<requested id>.json): the fields hub_models
--- keeps, or why the file was refused. A file whose size and modification time (and the code that
--- reads it) are unchanged is not read again; raw.hub_models is derived from these rows.
+-- One row per Hub model info file read (hub/models/<requested id>.json; raw.files_read): the fields
+-- hub_models keeps, or why the file was refused. raw.hub_models is derived from these rows.
 CREATE TABLE IF NOT EXISTS raw.hub_model_files (
     source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot or cache root
     requested_id VARCHAR NOT NULL,
-    bytes BIGINT NOT NULL,
-    mtime_ns BIGINT NOT NULL,
-    parser VARCHAR NOT NULL,        -- version of the code that read it (hub_models)
     reason VARCHAR,                 -- why the file was refused (NULL: read)
     payload VARCHAR,                -- a refused file: JSON text (file, id, excerpt of its start)
     model_id VARCHAR,
@@ -69,6 +54,37 @@ CREATE TABLE IF NOT EXISTS raw.hub_model_files (
 );
 -- fields of a read file left empty because their value was not of their type ("downloads: not a count: NaN")
 ALTER TABLE raw.hub_model_files ADD COLUMN IF NOT EXISTS field_problems VARCHAR[];
+
+-- One row per Hub model (key: model_id, the canonical repo id as the Hub returns it), from the model
+-- info files read (GET /api/models/{id}, snapshot file or live response) that were not refused: the
+-- file fetched under that id wins over one fetched under a legacy or renamed id.
+CREATE OR REPLACE VIEW raw.hub_models AS
+SELECT model_id,
+       requested_id,                -- the id we asked for (differs when the repo was renamed)
+       author, sha, last_modified, created_at, private,
+       gated,                       -- false | auto | manual
+       disabled, downloads, likes, pipeline_tag, library_name, tags, license,
+       coalesce(safetensors_params, card_params) AS params,
+       CASE WHEN safetensors_params IS NOT NULL THEN 'safetensors'
+            WHEN card_params IS NOT NULL THEN 'card' END AS params_source,
+       base_models,
+       arxiv_ids,                   -- from arxiv:NNNN tags, without version
+       card_data, fetched_at, source_file
+FROM raw.hub_model_files
+WHERE reason IS NULL
+QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY requested_id = model_id DESC, fetched_at DESC,
+                                                           requested_id) = 1;
+
+-- One row per other id a model info file was fetched under (key: alias): old or legacy ids that
+-- resolve to a canonical Hub id (renames, no-org legacy ids), as the newest such file says.
+CREATE OR REPLACE VIEW raw.hub_model_aliases AS
+SELECT requested_id AS alias, any_value(model_id ORDER BY fetched_at DESC) AS model_id,
+       any_value(CASE WHEN lower(requested_id) = lower(model_id) THEN 'same id, other case'
+                      WHEN requested_id NOT LIKE '%/%' THEN 'legacy id without org'
+                      ELSE 'renamed on the Hub' END ORDER BY fetched_at DESC) AS reason
+FROM raw.hub_model_files
+WHERE reason IS NULL AND requested_id <> model_id
+GROUP BY requested_id;
 
 -- One row per model card README (kept for the sha it was fetched at).
 CREATE TABLE IF NOT EXISTS raw.hub_cards (
@@ -130,13 +146,6 @@ CREATE TABLE IF NOT EXISTS raw.hub_leaderboard_entries (
     PRIMARY KEY (dataset_id, model_id, filename)
 );
 
--- Old or legacy ids that resolve to a canonical Hub id (renames, no-org legacy ids).
-CREATE TABLE IF NOT EXISTS raw.hub_model_aliases (
-    alias VARCHAR PRIMARY KEY,
-    model_id VARCHAR NOT NULL,
-    reason VARCHAR
-);
-
 -- One row per arXiv paper, latest version.
 CREATE TABLE IF NOT EXISTS raw.arxiv_papers (
     arxiv_id VARCHAR PRIMARY KEY,   -- without version: 1911.02116, hep-th/9901001
@@ -156,19 +165,14 @@ CREATE TABLE IF NOT EXISTS raw.arxiv_papers (
     fetched_at TIMESTAMP
 );
 
--- One row per arXiv feed file read (arxiv/*.xml, an API response body): when it was fetched, which
--- ids it asked for and what it refused. A feed whose size and modification time (and the code that
--- reads it) are unchanged is not parsed again; raw.arxiv_papers is derived from its entries.
+-- One row per arXiv feed file read (arxiv/*.xml, an API response body; raw.files_read): when it
+-- was fetched, which ids it asked for and what it refused. raw.arxiv_papers is derived from its entries.
 CREATE TABLE IF NOT EXISTS raw.arxiv_feed_files (
     source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot or cache root
-    bytes BIGINT NOT NULL,
-    mtime_ns BIGINT NOT NULL,
-    parser VARCHAR NOT NULL,        -- version of the code that parsed it (arxiv_papers)
     refused BOOLEAN NOT NULL,       -- the whole feed was refused (error feed, not Atom, too large)
     fetched_at TIMESTAMP NOT NULL,  -- the feed's own time, else the file's
     asked VARCHAR[] NOT NULL,       -- the ids it asked for (id_list of its query), without version
-    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- its rows in raw.ingest_failures
-    read_at TIMESTAMP NOT NULL
+    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL -- its rows in raw.ingest_failures
 );
 
 -- One row per paper entry of a feed in raw.arxiv_feed_files (key: source_file, position, the
@@ -212,15 +216,11 @@ CREATE TABLE IF NOT EXISTS raw.table_results (
 -- (working databases made before row_hash existed)
 ALTER TABLE raw.table_results ADD COLUMN IF NOT EXISTS row_hash UHUGEINT;
 
--- One row per benchmark table file in raw.table_results, as it was when read: a rerun reads again
--- only files whose size or hash changed (or that the code reading them changed since).
+-- One row per benchmark table file read into raw.table_results (raw.files_read): what its reading
+-- refused. A changed file keeps the rows of its table rows that did not change until it is read again.
 CREATE TABLE IF NOT EXISTS raw.table_files (
     source_file VARCHAR PRIMARY KEY, -- path relative to the snapshot root
-    bytes BIGINT NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    parser VARCHAR NOT NULL,        -- version of the code that read it (benchmark_table_rows)
-    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL, -- what it put in raw.ingest_failures
-    loaded_at TIMESTAMP NOT NULL
+    failures STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[] NOT NULL -- what it put in raw.ingest_failures
 );
 
 -- One row per table file of the snapshot left unread (replaced each run): a link that leaves the
@@ -277,3 +277,17 @@ SELECT * FROM raw.arxiv_feed_entries
 QUALIFY row_number() OVER (PARTITION BY arxiv_id ORDER BY coalesce(version, 0) DESC,
                            coalesce(updated, TIMESTAMP '0001-01-01') DESC, fetched_at DESC, source_file DESC,
                            position) = 1;
+
+-- (working databases whose file tables kept their own size, time and parser: with raw.files_read
+-- empty, every file is read again once)
+ALTER TABLE raw.hub_model_files DROP COLUMN IF EXISTS bytes;
+ALTER TABLE raw.hub_model_files DROP COLUMN IF EXISTS mtime_ns;
+ALTER TABLE raw.hub_model_files DROP COLUMN IF EXISTS parser;
+ALTER TABLE raw.arxiv_feed_files DROP COLUMN IF EXISTS bytes;
+ALTER TABLE raw.arxiv_feed_files DROP COLUMN IF EXISTS mtime_ns;
+ALTER TABLE raw.arxiv_feed_files DROP COLUMN IF EXISTS parser;
+ALTER TABLE raw.arxiv_feed_files DROP COLUMN IF EXISTS read_at;
+ALTER TABLE raw.table_files DROP COLUMN IF EXISTS bytes;
+ALTER TABLE raw.table_files DROP COLUMN IF EXISTS sha256;
+ALTER TABLE raw.table_files DROP COLUMN IF EXISTS parser;
+ALTER TABLE raw.table_files DROP COLUMN IF EXISTS loaded_at;

@@ -1,9 +1,15 @@
 -- The feeds read tonight (read_feed_files, one row per feed file) and their entries
--- (read_feed_entries, one row per entry) into raw.arxiv_feed_files and raw.arxiv_feed_entries, with
--- the parsing code's version (getvariable('parser')) and the time they were read (getvariable('read_at')).
+-- (read_feed_entries, one row per entry) into raw.arxiv_feed_files and raw.arxiv_feed_entries, and
+-- into raw.files_read with the parsing code's version (getvariable('parser')) and the time they were
+-- read (getvariable('read_at')).
 INSERT INTO raw.arxiv_feed_files
-SELECT source_file, bytes, mtime_ns, getvariable('parser'), refused, fetched_at::TIMESTAMP, asked::JSON::VARCHAR[],
-       failures::JSON::STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[], getvariable('read_at')
+SELECT source_file, refused, fetched_at::TIMESTAMP, asked::JSON::VARCHAR[],
+       failures::JSON::STRUCT(record_key VARCHAR, reason VARCHAR, payload VARCHAR)[]
+FROM read_feed_files;
+
+INSERT INTO raw.files_read BY NAME
+SELECT 'raw.arxiv_feed_files' AS read_into, source_file, bytes, mtime_ns, getvariable('parser') AS parser,
+       getvariable('read_at')::TIMESTAMP AS read_at
 FROM read_feed_files;
 
 INSERT INTO raw.arxiv_feed_entries

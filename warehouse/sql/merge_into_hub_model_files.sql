@@ -1,12 +1,13 @@
 -- merge_into_hub_model_files: reads the model info files listed in getvariable('model_files')
 -- (bodies of GET /api/models/{id}; absolute paths, each described by a row of the registered frame
 -- `model_files_to_read`: filename, source_file, requested_id, bytes, mtime_ns) and inserts one row
--- per file into raw.hub_model_files, stamped getvariable('parser'): its fields, or the reason it
--- was refused (not UTF-8, not JSON, not an object, no valid id), and the fields it left empty
--- because their value was not of their type (field_problems). The caller has deleted the rows
--- of these files first. Needs create_macros (parse_count).
+-- per file into raw.hub_model_files: its fields, or the reason it was refused (not UTF-8, not JSON,
+-- not an object, no valid id), and the fields it left empty because their value was not of their
+-- type (field_problems); and one into raw.files_read, stamped getvariable('parser') and
+-- getvariable('read_at'). The caller has deleted the rows of these files first. Needs create_macros
+-- (parse_count).
 CREATE OR REPLACE TEMP TABLE hub_model_docs AS
-SELECT f.source_file, f.requested_id, f.bytes, f.mtime_ns, b.text,
+SELECT f.source_file, f.requested_id, b.text,
        timezone('UTC', b.last_modified) AS file_time,
        CASE WHEN json_valid(b.text) THEN b.text::JSON END AS j
 FROM (SELECT filename, last_modified, try(decode(content)) AS text FROM read_blob(getvariable('model_files'))) AS b
@@ -38,7 +39,7 @@ models AS (
                AS field_problems
     FROM models
 )
-SELECT source_file, requested_id, bytes, mtime_ns, getvariable('parser'), reason,
+SELECT source_file, requested_id, reason,
        CASE WHEN reason IS NOT NULL
             THEN json_object('file', source_file, 'id', requested_id, 'excerpt', left(text, 500))::VARCHAR END,
        m ->> '$.id',
@@ -78,5 +79,10 @@ SELECT source_file, requested_id, bytes, mtime_ns, getvariable('parser'), reason
        file_time,
        field_problems
 FROM counted;
+
+INSERT INTO raw.files_read BY NAME
+SELECT 'raw.hub_model_files' AS read_into, source_file, bytes, mtime_ns, getvariable('parser') AS parser,
+       getvariable('read_at')::TIMESTAMP AS read_at
+FROM model_files_to_read;
 
 DROP TABLE hub_model_docs;

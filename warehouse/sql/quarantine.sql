@@ -23,10 +23,11 @@ WITH cell_counts AS (
     LEFT JOIN model_facts AS f ON f.record_key = t.record_key
     GROUP BY t.source_file
 ), table_file_list AS (
-    SELECT source_file, bytes, NULL AS status,
+    SELECT source_file, r.bytes, NULL AS status,
            list_filter(failures, lambda failure: failure.record_key = source_file)[1].reason AS refusal,
            len(failures) AS records_refused
-    FROM raw.table_files
+    FROM raw.table_files JOIN raw.files_read AS r USING (source_file)
+    WHERE r.read_into = 'raw.table_files'
     UNION ALL
     SELECT source_file, bytes, status, reason, 0 FROM raw.table_files_refused
 )

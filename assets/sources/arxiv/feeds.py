@@ -308,8 +308,6 @@ FEED_ENTRY_COLUMNS = ["source_file", "position", "arxiv_id", "version", "title",
                       "updated", "primary_category", "categories", "doi", "journal_ref", "comment", "links",
                       "withdrawn", "fetched_at"]
 
-# The newest version of each paper over all feeds (then the newest `updated`, then the newest feed,
-# then the first entry of that feed): one row per arxiv_id of raw.arxiv_feed_entries.
 def _insert_feeds(con: duckdb.DuckDBPyConnection, feeds: list[FeedFile]) -> None:
     files = pd.DataFrame([(f.source_file, f.bytes, f.mtime_ns, f.refused, f.fetched_at, json.dumps(f.asked),
                            json.dumps(f.failures)) for f in feeds],
