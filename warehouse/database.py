@@ -248,12 +248,26 @@ def _write_changes(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, .
     if held != con.execute(columns, ["work", table]).fetchall():
         con.execute(f"CREATE OR REPLACE TABLE {lake} AS FROM {work}")
         return "created" if not held else "recreated (columns changed)"
-    # EXCEPT ALL: a row's copies count, so a table without a key keeps its duplicates exactly
-    match = ("r" if not key else f'r."{key[0]}"' if len(key) == 1
-             else "row(" + ", ".join(f'r."{column}"' for column in key) + ")")
-    deleted = con.execute(f"DELETE FROM {lake} AS r WHERE {match} IN "
-                          f"(SELECT {match} FROM (FROM {lake} EXCEPT ALL FROM {work}) AS r)").fetchone()[0]
-    inserted = con.execute(f"INSERT INTO {lake} FROM {work} EXCEPT ALL FROM {lake}").fetchone()[0]
+    if not key:
+        # EXCEPT ALL: a row's copies count, so a table without a key keeps its duplicates exactly
+        deleted = con.execute(f"DELETE FROM {lake} AS r WHERE r IN (SELECT r FROM (FROM {lake} EXCEPT ALL FROM {work}) AS r)"
+                              ).fetchone()[0]
+        inserted = con.execute(f"INSERT INTO {lake} FROM {work} EXCEPT ALL FROM {lake}").fetchone()[0]
+        return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
+    # A keyed table: the keys whose row is gone, new or changed, found by one join of each side's
+    # keys and row hashes (a 64-bit hash; comparing whole rows by EXCEPT read each side twice and
+    # took ten times as long). The rows of those keys are deleted, then inserted as they are now.
+    columns_of_key = ", ".join(f'"{column}"' for column in key)
+    match = f'"{key[0]}"' if len(key) == 1 else f"row({columns_of_key})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lake_changes AS "
+                f"SELECT {columns_of_key}, held.row_hash IS NOT NULL AS held, built.row_hash IS NOT NULL AS built "
+                f"FROM (SELECT {columns_of_key}, hash(r) AS row_hash FROM (FROM {lake}) AS r) AS held "
+                f"FULL JOIN (SELECT {columns_of_key}, hash(r) AS row_hash FROM {work} AS r) AS built USING ({columns_of_key}) "
+                f"WHERE held.row_hash IS DISTINCT FROM built.row_hash")
+    changes = f"(SELECT {match} FROM lake_changes WHERE {{}})"
+    deleted = con.execute(f"DELETE FROM {lake} WHERE {match} IN {changes.format('held')}").fetchone()[0]
+    inserted = con.execute(f"INSERT INTO {lake} FROM {work} WHERE {match} IN {changes.format('built')}").fetchone()[0]
+    con.execute("DROP TABLE lake_changes")
     return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
 
 
