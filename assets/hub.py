@@ -82,7 +82,8 @@ def hub_models(snapshot: SnapshotResource, warehouse: WarehouseResource, hub: Hu
 
     Incremental: `raw.hub_model_files` keeps one row per model info file read (its fields, or why it
     was refused); a file whose size and modification time are unchanged (`raw.files_read`) is not
-    read again, and the rows of files no longer tracked are dropped. The result is the same as reading every file.
+    read again, and the rows of files no longer tracked are dropped. The result is the same as
+    reading every file.
 
     Files are admitted by the snapshot jail (`assets.sources.files`, cap `max_model_info_bytes`);
     a count that is not a count (`downloads: NaN`) is left empty and quarantined."""
