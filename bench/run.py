@@ -8,8 +8,10 @@ What it does, in one process (the nightly job runs in process, as `sotaboard run
 
 1. full run: a fresh working database, the `nightly` job of `pipelines.definitions` executed
    in process; per step the wall time (STEP_START to STEP_SUCCESS), the peak RSS of the process
-   during the step (VmHWM, reset at each step start through /proc/self/clear_refs) and the bytes
-   the step read from files (/proc/self/io rchar: snapshot files, and the working database);
+   during the step (VmHWM, reset at each step start through /proc/self/clear_refs), the bytes
+   the step read from files (/proc/self/io rchar: snapshot files, and the working database) and
+   the CPU seconds it used (user + system, of the process and of the worker processes it ended:
+   CPU over wall is the cores it kept busy);
 2. floor: one DuckDB scan-and-aggregate over the built `results` table;
 3. pandas: ranks, verification flags and model strengths done the way a user might, with pandas
    group-bys on the results table pulled out of the warehouse (pull and compute timed apart),
@@ -44,6 +46,7 @@ import json
 import logging
 import multiprocessing
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -76,6 +79,12 @@ def _rchar() -> int:
     return 0
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and of its ended child processes (card parsers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def reset_peak() -> None:
     """Reset VmHWM to the current RSS (Linux: writing 5 to clear_refs)."""
     try:
@@ -92,9 +101,11 @@ class Step:
     seconds: float = 0.0
     peak_rss: int = 0
     bytes_read: int = 0
+    cpu_seconds: float = 0.0
     ok: bool = True
     _t0: float = 0.0
     _r0: int = 0
+    _c0: float = 0.0
 
 
 @dataclass
@@ -117,7 +128,7 @@ def measuring_logger(measure: Measure, groups: dict[str, str]):
                 if kind == "STEP_START":
                     reset_peak()
                     step = Step(event.step_key, groups.get(event.step_key, "checks"))
-                    step._t0, step._r0 = time.monotonic(), _rchar()
+                    step._t0, step._r0, step._c0 = time.monotonic(), _rchar(), _cpu_seconds()
                     measure.steps[event.step_key] = step
                     measure.order.append(event.step_key)
                 elif kind in STEP_END and event.step_key in measure.steps:
@@ -125,9 +136,11 @@ def measuring_logger(measure: Measure, groups: dict[str, str]):
                     step.seconds = time.monotonic() - step._t0
                     step.peak_rss = _status("VmHWM")
                     step.bytes_read = _rchar() - step._r0
+                    step.cpu_seconds = _cpu_seconds() - step._c0
                     step.ok = kind == "STEP_SUCCESS"
-                    print(f"  {step.group:9} {step.key:28} {step.seconds:7.2f}s  peak {step.peak_rss / 2**20:7.0f} MiB"
-                          f"  read {step.bytes_read / 2**20:8.1f} MiB{'' if step.ok else '  FAILED'}", flush=True)
+                    print(f"  {step.group:9} {step.key:28} {step.seconds:7.2f}s  cpu {step.cpu_seconds:7.2f}s"
+                          f"  peak {step.peak_rss / 2**20:7.0f} MiB  read {step.bytes_read / 2**20:8.1f} MiB"
+                          f"{'' if step.ok else '  FAILED'}", flush=True)
 
         log = logging.Logger("bench", level=logging.DEBUG)
         log.addHandler(Handler())
@@ -139,48 +152,22 @@ def measuring_logger(measure: Measure, groups: dict[str, str]):
 # ------------------------------------------------------------------------------------ the job
 
 def nightly_job(settings):
-    """(job, {step key: group}, note). The code location's own nightly job when it loads; while an
-    ingest module is still missing, the same job over the modules that exist (said in `note`)."""
-    import dagster as dg
+    """(job, {step key: group}): the code location's own nightly job."""
+    from pipelines.definitions import build_definitions
 
-    note = ""
-    try:
-        from pipelines.definitions import build_definitions
-
-        defs = build_definitions(settings)
-    except ImportError as exc:
-        from assets import analytics, catalog, core, hub, publish, tables
-        from assets.checks import asset_checks
-        from assets.sources.hub.client import HubResource
-        from assets.sources.snapshot import SnapshotResource
-        from warehouse.database import WarehouseResource
-
-        note = f"pipelines.definitions does not load ({exc}); ran the nightly job without that module's assets"
-        assets = dg.load_assets_from_modules([catalog, tables, hub, core, analytics, publish])
-        keys = {k for a in assets for k in a.keys}
-        checks = [c for c in asset_checks if all(k.asset_key in keys for k in c.check_keys)]
-        defs = dg.Definitions(
-            assets=assets, asset_checks=checks,
-            jobs=[dg.define_asset_job("nightly", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor)],
-            resources={
-                "warehouse": WarehouseResource(path=str(settings.warehouse_path), state_dir=str(settings.state_dir)),
-                "snapshot": SnapshotResource(source=settings.source, snapshot_dir=str(settings.snapshot_dir),
-                                             cache_dir=str(settings.state_dir / "cache")),
-                "hub": HubResource(endpoint=settings.hf_endpoint, token=None),
-            },
-        )
+    defs = build_definitions(settings)
     # a step is named after its op: one asset (`hub_models`) or one SQL file's multi-asset (`model_page`)
     groups: dict[str, str] = {}
     for assets_def in defs.resolve_asset_graph().assets_defs:
         for group in set(assets_def.group_names_by_key.values()) if assets_def.is_executable else ():
             groups[assets_def.node_def.name] = group
-    return defs.resolve_job_def("nightly"), groups, note
+    return defs.resolve_job_def("nightly"), groups
 
 
 def run_job(settings, label: str) -> dict:
     import dagster as dg
 
-    job, groups, note = nightly_job(settings)
+    job, groups = nightly_job(settings)
     measure = Measure()
     print(f"{label}: nightly job on {settings.snapshot_dir}", flush=True)
     started = time.monotonic()
@@ -197,12 +184,14 @@ def run_job(settings, label: str) -> dict:
         by_group[group] = {"seconds": round(sum(s.seconds for s in steps), 2),
                            "peak_rss_mib": round(max((s.peak_rss for s in steps), default=0) / 2**20),
                            "bytes_read_mib": round(sum(s.bytes_read for s in steps) / 2**20, 1),
+                           "cpu_seconds": round(sum(s.cpu_seconds for s in steps), 2),
                            "steps": len(steps)}
     return {
-        "label": label, "success": result.success, "wall_seconds": round(wall, 2), "note": note,
+        "label": label, "success": result.success, "wall_seconds": round(wall, 2),
         "groups": by_group, "failed_checks": failed_checks,
         "steps": {k: {"group": s.group, "seconds": round(s.seconds, 2), "peak_rss_mib": round(s.peak_rss / 2**20),
-                      "bytes_read_mib": round(s.bytes_read / 2**20, 1), "ok": s.ok}
+                      "bytes_read_mib": round(s.bytes_read / 2**20, 1), "cpu_seconds": round(s.cpu_seconds, 2),
+                      "ok": s.ok}
                   for k, s in measure.steps.items()},
     }
 
@@ -676,20 +665,19 @@ def summarise(report: dict) -> dict:
 
 
 def format_summary(report: dict) -> str:
-    lines = ["", "group       full s   peak MiB   read MiB" + ("   incr s   peak MiB   read MiB" if "incremental" in report else "")]
+    lines = ["", "group       full s    cpu s   peak MiB   read MiB"
+             + ("   incr s    cpu s   peak MiB   read MiB" if "incremental" in report else "")]
     for g in GROUPS:
         f = report["full"]["groups"][g]
-        line = f"{g:10} {f['seconds']:7.1f} {f['peak_rss_mib']:10} {f['bytes_read_mib']:10.1f}"
+        line = f"{g:10} {f['seconds']:7.1f} {f['cpu_seconds']:8.1f} {f['peak_rss_mib']:10} {f['bytes_read_mib']:10.1f}"
         if "incremental" in report:
             i = report["incremental"]["groups"][g]
-            line += f" {i['seconds']:8.1f} {i['peak_rss_mib']:10} {i['bytes_read_mib']:10.1f}"
+            line += f" {i['seconds']:8.1f} {i['cpu_seconds']:8.1f} {i['peak_rss_mib']:10} {i['bytes_read_mib']:10.1f}"
         lines.append(line)
     lines.append(f"{'wall':10} {report['full']['wall_seconds']:7.1f}" + (
-        f" {'':21} {report['incremental']['wall_seconds']:8.1f}" if "incremental" in report else ""))
+        f" {'':30} {report['incremental']['wall_seconds']:8.1f}" if "incremental" in report else ""))
     lines.append(json.dumps(report["summary"], indent=1))
     lines.append("counts: " + json.dumps(report["counts"]))
-    if report["full"]["note"]:
-        lines.append("note: " + report["full"]["note"])
     if report["full"]["failed_checks"]:
         lines.append("failed checks: " + ", ".join(report["full"]["failed_checks"]))
     return "\n".join(lines)
