@@ -221,7 +221,6 @@ class World:
         rows = np.maximum(1, np.round(cells / cells_per_row)).astype(int)
         factor = table_cells / (rows * cells_per_row).sum()   # the minimum of one row adds cells: rescale
         rows = np.maximum(1, np.round(cells * factor / cells_per_row)).astype(int)
-        self.bench_rows = rows
         order = np.argsort(-rows, kind="stable")
         self.hub_datasets = set(order[: p.hub_leaderboards].tolist())
         for b in self.hub_datasets:
