@@ -22,6 +22,8 @@ from arxiv_replay import (
 from replay import Fault, ReplayServer
 
 import assets.arxiv as arxiv_assets
+import assets.sources.arxiv.feeds as feeds
+import assets.sources.workers as workers
 from assets.arxiv import NOT_FETCHED, arxiv_papers
 from assets.sources.arxiv.client import ArxivResource
 from assets.sources.arxiv.feeds import read_feed
@@ -338,7 +340,7 @@ def arxiv_content(res: dict) -> dict[str, list]:
     return content
 
 
-def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
+def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server, monkeypatch):
     snap = tmp_path / "snap" / "arxiv"
     snap.mkdir(parents=True)
     for name in ("id_0000.0000_s0_m100_8b51d9633a68.xml", "id_abc_s0_m100_b79c8dcf6bc3.xml",
@@ -364,9 +366,12 @@ def test_snapshot_rerun_parses_only_new_and_changed_feeds(tmp_path, server):
     assert rows(res, "SELECT version FROM raw.arxiv_papers WHERE arxiv_id = '1911.02116'") == []   # its feed went
     assert ("1911.02116", NOT_FETCHED, None) in arxiv_content(res)["raw.arxiv_missing"]
     assert rows(res, "SELECT withdrawn FROM raw.arxiv_papers WHERE arxiv_id = 'astro-ph/0601001'") == [(False,)]
+    # from scratch, its feeds parsed in two worker processes, a feed a batch: the same rows
+    monkeypatch.setattr(feeds, "FEEDS_PER_BATCH", 1)
+    monkeypatch.setattr(workers, "PARSERS", 2)
     scratch = resources(tmp_path / "scratch", client(server), source="snapshot", snapshot_dir=tmp_path / "snap")
     seed(scratch, hub=refs)
-    run(scratch)
+    assert run(scratch)["feeds_parsed"].value == 5
     assert arxiv_content(res) == arxiv_content(scratch)
 
 

@@ -10,6 +10,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -29,6 +30,7 @@ from assets.sources.ingest_log import (
     failure_payload,
     files_to_read,
 )
+from assets.sources.workers import map_batches
 from warehouse import sql
 from warehouse.database import WarehouseResource, utc_now
 
@@ -68,6 +70,8 @@ class FeedInfo:
     entry_problems: list[tuple[str | None, str]] = field(default_factory=list)
 
 
+# Feeds one worker process parses at a time (`map_batches`): 100 feeds of 100 entries, about 16 MB.
+FEEDS_PER_BATCH = 100
 _FEED_PARSER = dict(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
@@ -300,6 +304,11 @@ def read_feed_file(root: Path, relative: str, max_bytes: int) -> FeedFile:
     return feed
 
 
+def read_feed_files(root: Path, names: list[str], max_bytes: int) -> list[FeedFile]:
+    """`read_feed_file` of each of `names`, in order: one batch of `map_batches`."""
+    return [read_feed_file(root, name, max_bytes) for name in names]
+
+
 # What a feed's rows depend on besides its bytes: this module, the feed reader, the SQL that stores
 # them and the parsing libraries.
 FEED_PARSER = code_version(__file__, Path(inspect.getfile(read_feed)).read_text(), sql("insert_arxiv_feeds"),
@@ -333,7 +342,8 @@ def scan_feeds(con: duckdb.DuckDBPyConnection, root: Path, max_bytes: int) -> Fe
     con.execute("BEGIN")
     to_read = files_to_read(con, "raw.arxiv_feed_files", "listed_feed_files", ("bytes", "mtime_ns"), FEED_PARSER)
     WarehouseResource.run_sql(con, "drop_entries_of_removed_feeds")
-    feeds = [read_feed_file(root, name, max_bytes) for name in to_read["source_file"]]
+    feeds = [feed for part in map_batches(partial(read_feed_files, root, max_bytes=max_bytes),
+                                          list(to_read["source_file"]), FEEDS_PER_BATCH) for feed in part]
     if feeds:
         _insert_feeds(con, feeds)
     con.execute("COMMIT")

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
@@ -30,11 +29,11 @@ from assets.sources.files import (
 from assets.sources.hub.client import front_matter_unclosed, repo_id_problem
 from assets.sources.ingest_log import code_version, failure_payload
 from assets.sources.snapshot import SnapshotResource
+from assets.sources.workers import map_batches
 from warehouse import sql
 
 MAX_FRONT_MATTER_CHARS = 2_000_000
 MAX_YAML_NODES = 1_000_000          # nodes after alias expansion: a "billion laughs" card is refused
-CARD_PARSERS = min(4, os.cpu_count() or 1)   # processes parsing cards on a first run or after a parser change
 CARDS_PER_BATCH = 500
 
 
@@ -554,19 +553,13 @@ def parse_model_cards(root: Path, models: list[tuple[str, str | None, str | None
 
 
 def parse_model_cards_in_workers(root: Path, models: list[tuple[str, str | None, str | None, str | None]],
-                                 bounds: CardBounds, workers: int = CARD_PARSERS,
+                                 bounds: CardBounds, workers: int | None = None,
                                  batch: int = CARDS_PER_BATCH) -> ModelCardsResult:
-    """`parse_model_cards` over batches of models in `workers` processes (parsing YAML and Markdown
-    holds the GIL, so threads would not help), results in the order of `models`. Fewer models than
-    two batches are parsed here."""
-    if workers < 2 or len(models) < 2 * batch:
-        return parse_model_cards(root, models, bounds)
+    """`parse_model_cards` over batches of models in `workers` processes (`map_batches`: parsing
+    YAML and Markdown holds the GIL, so threads would not help), results in the order of `models`."""
     out = ModelCardsResult()
-    batches = [models[start:start + batch] for start in range(0, len(models), batch)]
-    # spawn, not fork: the parent holds DuckDB and Dagster threads that a forked child would inherit mid-state
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part in pool.map(parse_model_cards, [root] * len(batches), batches, [bounds] * len(batches)):
-            out.extend(part)
+    for part in map_batches(partial(parse_model_cards, root, bounds=bounds), models, batch, workers):
+        out.extend(part)
     return out
 
 
