@@ -65,8 +65,9 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
 
     `raw.arxiv_papers`: one row per paper, key `arxiv_id` without version (`1911.02116`,
     `hep-th/9901001`), latest version kept with its number. `raw.arxiv_missing`: one row per
-    referenced id arXiv did not return or no feed covers (reason `not fetched: ...`), key `arxiv_id`. In live mode only new ids, claimed newer
-    versions and the rolling window of known papers are asked for (see the module docstring)."""
+    referenced id arXiv did not return or no feed covers (reason `not fetched: ...`), key
+    `arxiv_id`. In live mode only new ids, claimed newer versions and the rolling window of known
+    papers are asked for (see the module docstring)."""
     log = IngestLog("arxiv", snapshot.source, lacks=snapshot.lacking("arxiv"))
     now = utc_now()
     with warehouse.connect() as con:
