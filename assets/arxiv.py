@@ -108,9 +108,9 @@ def arxiv_papers(snapshot: SnapshotResource, warehouse: WarehouseResource, arxiv
     with warehouse.connect() as con:
         con.register("missing_papers", missing)
         con.execute("BEGIN")
-        warehouse.replace_rows(con, "raw.arxiv_papers", "arxiv_id",
+        warehouse.replace_rows(con, "raw.arxiv_papers", ("arxiv_id",),
                                f"SELECT {', '.join(PAPER_COLUMNS)} FROM raw.arxiv_latest_entries")
-        warehouse.replace_rows(con, "raw.arxiv_missing", "arxiv_id", "SELECT arxiv_id::VARCHAR AS arxiv_id, "
+        warehouse.replace_rows(con, "raw.arxiv_missing", ("arxiv_id",), "SELECT arxiv_id::VARCHAR AS arxiv_id, "
                                "reason::VARCHAR AS reason, seen_at::TIMESTAMP AS seen_at FROM missing_papers")
         log.save_stale(con, "paper", sorted(refs.versions))
         log.records, withdrawn = con.execute("SELECT count(*), count(*) FILTER (withdrawn) FROM raw.arxiv_papers").fetchall()[0]

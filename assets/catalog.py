@@ -128,7 +128,7 @@ def catalog(snapshot: SnapshotResource, warehouse: WarehouseResource) -> dg.Mate
     frame = pd.DataFrame(entries, columns=["kind", "key"], dtype="string")
     with warehouse.connect() as con:
         con.register("catalog_entries", frame)
-        warehouse.replace_rows(con, "raw.catalog", "(kind, key)", "SELECT DISTINCT kind, key FROM catalog_entries")
+        warehouse.replace_rows(con, "raw.catalog", ("kind", "key"), "SELECT DISTINCT kind, key FROM catalog_entries")
         log.save(con)
     counts = frame["kind"].value_counts().to_dict()
     return dg.MaterializeResult(

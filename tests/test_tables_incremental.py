@@ -17,7 +17,7 @@ from assets import catalog, tables
 from assets.hub import hub_cards, hub_models
 from assets.sources.snapshot import SnapshotResource
 from pipelines.settings import BUNDLED_SNAPSHOT
-from warehouse.database import WarehouseResource
+from warehouse.database import WarehouseResource, write_difference
 
 TABLES = ["raw.table_results", "raw.ingest_failures", "raw.table_files", "raw.files_read", "results", "quarantine",
           "leaderboard", "model_strengths", "table_reconciliation"]
@@ -292,9 +292,30 @@ def test_replace_rows_writes_only_the_rows_that_differ(tmp_path: Path) -> None:
         con.execute("CREATE TABLE papers (arxiv_id VARCHAR PRIMARY KEY, title VARCHAR, authors VARCHAR[])")
         con.execute("INSERT INTO papers VALUES ('1', 'kept', ['a']), ('2', 'old title', ['b']), ('3', 'gone', NULL)")
         before = dict(con.execute("SELECT arxiv_id, rowid FROM papers").fetchall())
-        warehouse.replace_rows(con, "papers", "arxiv_id", "SELECT * FROM (VALUES ('1', 'kept', ['a']), "
+        warehouse.replace_rows(con, "papers", ("arxiv_id",), "SELECT * FROM (VALUES ('1', 'kept', ['a']), "
                                "('2', 'new title', ['b']), ('4', 'new', NULL)) AS t(arxiv_id, title, authors)")
         rows = con.execute("SELECT arxiv_id, title, authors, rowid FROM papers ORDER BY arxiv_id").fetchall()
     assert [r[:3] for r in rows] == [("1", "kept", ["a"]), ("2", "new title", ["b"]), ("4", "new", None)]
     assert rows[0][3] == before["1"]                                  # the unchanged row was not rewritten
     assert rows[1][3] != before["2"]
+
+
+def test_the_difference_pairs_keys_that_hold_a_null_and_keeps_copies_of_unkeyed_rows() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE board (benchmark VARCHAR, split VARCHAR, model VARCHAR, value DOUBLE)")
+    con.execute("INSERT INTO board VALUES ('b', NULL, 'm1', 1.0), ('b', NULL, 'm2', 2.0), ('b', 'test', 'm1', 3.0)")
+    con.execute("CREATE TEMP TABLE tonight AS FROM (VALUES ('b', NULL::VARCHAR, 'm1', 1.0), ('b', NULL, 'm2', 2.5), "
+                "('b', NULL, 'm3', 4.0)) AS t(benchmark, split, model, value)")
+    before = dict(con.execute("SELECT model, rowid FROM board WHERE split IS NULL").fetchall())
+    key = ("benchmark", "split", "model")
+    assert write_difference(con, "board", "tonight", key) == (2, 2)   # m2 changed, m1/test gone, m3 new
+    assert con.execute("SELECT model, value FROM board ORDER BY model").fetchall() == [
+        ("m1", 1.0), ("m2", 2.5), ("m3", 4.0)]
+    assert con.execute("SELECT rowid FROM board WHERE model = 'm1'").fetchone()[0] == before["m1"]  # not rewritten
+    assert write_difference(con, "board", "tonight", key) == (0, 0)
+
+    con.execute("CREATE TABLE names (name VARCHAR)")
+    con.execute("INSERT INTO names VALUES ('a'), ('a'), ('b')")
+    con.execute("CREATE TEMP TABLE names_tonight AS FROM (VALUES ('a'), ('b'), ('b')) AS t(name)")
+    write_difference(con, "names", "names_tonight", ())
+    assert sorted(con.execute("FROM names").fetchall()) == [("a",), ("b",), ("b",)]

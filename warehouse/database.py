@@ -142,13 +142,12 @@ class WarehouseResource(dg.ConfigurableResource):
         con.execute(sql(name))
 
     @staticmethod
-    def replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: str, query: str) -> None:
-        """Make `table` hold exactly the rows of `query` (unique in `key`), writing only the rows that
-        differ: an unchanged row costs no write, so a run that changed little commits little."""
+    def replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], query: str) -> None:
+        """Make `table` hold exactly the rows of `query` (its columns, in order; unique in `key`),
+        writing only the rows that differ (`write_difference`): an unchanged row costs no write, so a
+        run that changed little commits little."""
         con.execute(f"CREATE OR REPLACE TEMP TABLE replacing_rows AS {query}")
-        con.execute(f"DELETE FROM {table} WHERE {key} IN "
-                    f"(SELECT {key} FROM (FROM {table} EXCEPT FROM replacing_rows))")
-        con.execute(f"INSERT INTO {table} FROM replacing_rows WHERE {key} NOT IN (SELECT {key} FROM {table})")
+        write_difference(con, table, "replacing_rows", key)
         con.execute("DROP TABLE replacing_rows")
 
     def publish(self, tables: list[str], view_sql: list[str]) -> dict[str, dg.MetadataValue]:
@@ -248,28 +247,41 @@ def _write_changes(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, .
     if held != con.execute(columns, ["work", table]).fetchall():
         con.execute(f"CREATE OR REPLACE TABLE {lake} AS FROM {work}")
         return "created" if not held else "recreated (columns changed)"
-    if not key:
-        # EXCEPT ALL: a row's copies count, so a table without a key keeps its duplicates exactly
-        deleted = con.execute(f"DELETE FROM {lake} AS r WHERE r IN (SELECT r FROM (FROM {lake} EXCEPT ALL FROM {work}) AS r)"
-                              ).fetchone()[0]
-        inserted = con.execute(f"INSERT INTO {lake} FROM {work} EXCEPT ALL FROM {lake}").fetchone()[0]
-        return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
-    # A keyed table: the keys whose row is gone, new or changed, found by one join of each side's
-    # keys and 64-bit row hashes, which reads each side once (EXCEPT ALL each way reads each twice
-    # and takes ten times as long at 1M results). The rows of those keys are deleted, then inserted
-    # from the working table.
-    columns_of_key = ", ".join(f'"{column}"' for column in key)
-    match = f'"{key[0]}"' if len(key) == 1 else f"row({columns_of_key})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lake_changes AS "
-                f"SELECT {columns_of_key}, held.row_hash IS NOT NULL AS held, built.row_hash IS NOT NULL AS built "
-                f"FROM (SELECT {columns_of_key}, hash(r) AS row_hash FROM (FROM {lake}) AS r) AS held "
-                f"FULL JOIN (SELECT {columns_of_key}, hash(r) AS row_hash FROM {work} AS r) AS built USING ({columns_of_key}) "
-                f"WHERE held.row_hash IS DISTINCT FROM built.row_hash")
-    changes = f"(SELECT {match} FROM lake_changes WHERE {{}})"
-    deleted = con.execute(f"DELETE FROM {lake} WHERE {match} IN {changes.format('held')}").fetchone()[0]
-    inserted = con.execute(f"INSERT INTO {lake} FROM {work} WHERE {match} IN {changes.format('built')}").fetchone()[0]
-    con.execute("DROP TABLE lake_changes")
+    deleted, inserted = write_difference(con, lake, work, key)
     return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
+
+
+def write_difference(con: duckdb.DuckDBPyConnection, target: str, source: str, key: tuple[str, ...]) -> tuple[int, int]:
+    """Make the table `target` hold the rows of `source` (its columns by name and in order, of types
+    that cast to the target's), writing only what differs; returns (rows deleted, rows inserted). With a `key` (unique on both sides): the
+    keys whose row is gone, new or changed, found by one join of each side's keys and 64-bit row
+    hashes, which reads each side once (EXCEPT ALL each way reads each side twice, ten times as long
+    at 1M rows); their rows are deleted, then inserted from `source`. Without a key, whole rows are
+    compared by EXCEPT ALL, so that a row's copies count."""
+    if not key:
+        deleted = con.execute(f"DELETE FROM {target} AS r WHERE r IN "
+                              f"(SELECT r FROM (FROM {target} EXCEPT ALL FROM {source}) AS r)").fetchone()[0]
+        inserted = con.execute(f"INSERT INTO {target} FROM {source} EXCEPT ALL FROM {target}").fetchone()[0]
+        return deleted, inserted
+    # the source's cells cast to the target's types (a DECIMAL literal would hash unlike the DOUBLE it
+    # is stored as); keys compared NULL-safely, so that a row whose key holds a NULL pairs with itself
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {target})").fetchall())
+    columns = ", ".join(f'"{column}"' for column in key)
+    cast = ", ".join(f'r."{column}"::{type_} AS "{column}"' for column, type_ in types.items())
+    either = ", ".join(f'coalesce(held."{column}", wanted."{column}") AS "{column}"' for column in key)
+    same_key = " AND ".join(f'held."{column}" IS NOT DISTINCT FROM wanted."{column}"' for column in key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE changed_keys AS "
+                f"SELECT {either}, held.row_hash IS NOT NULL AS held, wanted.row_hash IS NOT NULL AS wanted "
+                f"FROM (SELECT {columns}, hash(r) AS row_hash FROM (FROM {target}) AS r) AS held "
+                f"FULL JOIN (SELECT {columns}, hash(r) AS row_hash FROM (SELECT {cast} FROM {source} AS r) AS r) AS wanted "
+                f"ON {same_key} WHERE held.row_hash IS DISTINCT FROM wanted.row_hash")
+    of_row = " AND ".join(f'r."{column}" IS NOT DISTINCT FROM c."{column}"' for column in key)
+    changed = f"EXISTS (SELECT 1 FROM changed_keys AS c WHERE c.{{}} AND {of_row})"
+    deleted = con.execute(f"DELETE FROM {target} AS r WHERE {changed.format('held')}").fetchone()[0]
+    inserted = con.execute(f"INSERT INTO {target} SELECT * FROM {source} AS r WHERE {changed.format('wanted')}"
+                           ).fetchone()[0]
+    con.execute("DROP TABLE changed_keys")
+    return deleted, inserted
 
 
 def _data_files(data: Path) -> set[Path]:
