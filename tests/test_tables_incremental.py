@@ -313,6 +313,13 @@ def test_the_difference_pairs_keys_that_hold_a_null_and_keeps_copies_of_unkeyed_
         ("m1", 1.0), ("m2", 2.5), ("m3", 4.0)]
     assert con.execute("SELECT rowid FROM board WHERE model = 'm1'").fetchone()[0] == before["m1"]  # not rewritten
     assert write_difference(con, "board", "tonight", key) == (0, 0)
+    con.execute("CREATE TABLE by_id (id VARCHAR, value INTEGER)")                # one key column, NULL once
+    con.execute("INSERT INTO by_id VALUES (NULL, 1), ('a', 2)")
+    kept = con.execute("SELECT rowid FROM by_id WHERE id = 'a'").fetchone()[0]
+    con.execute("CREATE TEMP TABLE by_id_tonight AS FROM (VALUES (NULL::VARCHAR, 5), ('a', 2)) AS t(id, value)")
+    assert write_difference(con, "by_id", "by_id_tonight", ("id",)) == (1, 1)
+    assert con.execute("SELECT rowid FROM by_id WHERE id = 'a'").fetchone()[0] == kept
+    assert sorted(con.execute("FROM by_id").fetchall(), key=repr) == [("a", 2), (None, 5)]
 
     con.execute("CREATE TABLE names (name VARCHAR)")
     con.execute("INSERT INTO names VALUES ('a'), ('a'), ('b')")

@@ -275,11 +275,11 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, source: str, k
                 f"FROM (SELECT {columns}, hash(r) AS row_hash FROM (FROM {target}) AS r) AS held "
                 f"FULL JOIN (SELECT {columns}, hash(r) AS row_hash FROM (SELECT {cast} FROM {source} AS r) AS r) AS wanted "
                 f"ON {same_key} WHERE held.row_hash IS DISTINCT FROM wanted.row_hash")
-    of_row = " AND ".join(f'r."{column}" IS NOT DISTINCT FROM c."{column}"' for column in key)
-    changed = f"EXISTS (SELECT 1 FROM changed_keys AS c WHERE c.{{}} AND {of_row})"
-    deleted = con.execute(f"DELETE FROM {target} AS r WHERE {changed.format('held')}").fetchone()[0]
-    inserted = con.execute(f"INSERT INTO {target} SELECT * FROM {source} AS r WHERE {changed.format('wanted')}"
-                           ).fetchone()[0]
+    # a key as one value, compared NULL-safely by IN (a semi-join on IS NOT DISTINCT FROM takes twice as long)
+    match = f"row({columns})" if len(key) > 1 else f'struct_pack("{key[0]}" := "{key[0]}")'
+    changed = f"{match} IN (SELECT {match} FROM changed_keys WHERE {{}})"
+    deleted = con.execute(f"DELETE FROM {target} WHERE {changed.format('held')}").fetchone()[0]
+    inserted = con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {changed.format('wanted')}").fetchone()[0]
     con.execute("DROP TABLE changed_keys")
     return deleted, inserted
 
