@@ -141,13 +141,10 @@ def hostile_site(tmp_path_factory) -> Path:
 
 
 def _model_path(warehouse: Path, model_id: str) -> str:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         from warehouse import sql
         con.execute(sql("site_paths"))
         return con.execute("SELECT path FROM site_model_paths WHERE model_id = ?", [model_id]).fetchone()[0]
-    finally:
-        con.close()
 
 
 @pytest.mark.slow
@@ -202,8 +199,7 @@ def test_caps_keep_the_search_index_and_long_lists_small(bundled_warehouse, tmp_
     report = build_site(bundled_warehouse, out, search_models=10)
     text = (out / "search-index.js").read_text()
     entries = json.loads(text.removeprefix("window.SOTABOARD_SEARCH = ").removesuffix(";\n"))
-    con = duckdb.connect(str(bundled_warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(bundled_warehouse), read_only=True) as con:
         top = con.execute("SELECT model_id FROM results GROUP BY model_id ORDER BY count(*) DESC, model_id "
                           "LIMIT 10").fetchall()
         n_benchmarks = con.execute("SELECT count(*) FROM benchmarks").fetchone()[0]
@@ -212,8 +208,6 @@ def test_caps_keep_the_search_index_and_long_lists_small(bundled_warehouse, tmp_
             "GROUP BY model_id HAVING count(*) > 2 ORDER BY model_id LIMIT 1").fetchone()
         n_xnli = con.execute("SELECT count(*) FROM leaderboard WHERE benchmark_id = 'xnli' "
                              "AND setting = 'translate-train-all'").fetchone()[0]
-    finally:
-        con.close()
     assert sorted(e["key"] for e in entries if e["kind"] == "model") == sorted(m for (m,) in top)
     assert sum(e["kind"] == "benchmark" for e in entries) == n_benchmarks == report.pages["benchmark"]
     index = (out / "index.html").read_text()
@@ -249,11 +243,8 @@ def test_a_changed_result_rewrites_only_its_model_and_leaderboard_pages(bundled_
     board = "SELECT rank, model_id FROM leaderboard WHERE benchmark_id = 'xnli' AND setting = 'translate-train-all' ORDER BY ALL"
     ranks = []
     for warehouse in (bundled_warehouse, changed):
-        con = duckdb.connect(str(warehouse), read_only=True)
-        try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
             ranks.append(con.execute(board).fetchall())
-        finally:
-            con.close()
     assert ranks[0] == ranks[1] and (9, UNICODER) in ranks[0]
 
     out = tmp_path / "site"
@@ -351,16 +342,13 @@ def test_model_page_shows_the_six_sections_ranks_and_marks(browser, bundled_site
         source: r.querySelector('a[rel="noopener noreferrer"]')?.href,
         tier: r.querySelector('details.tier summary').textContent.trim(),
         reasons: r.querySelector('details.tier .reasons').textContent}))""")
-    con = duckdb.connect(str(bundled_warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(bundled_warehouse), read_only=True) as con:
         expected = con.execute(
             "SELECT benchmark, metric, split, setting, rank_display, value, source_url, verification_tier, "
             "verification_reasons FROM model_page_benchmarks WHERE model_id = ? ORDER BY position", [XLMR]).fetchall()
         sota_model, sota_rank = con.execute(
             "SELECT model_id, rank_display FROM model_page_benchmarks WHERE is_sota AND thin "
             "ORDER BY model_id, position LIMIT 1").fetchone()
-    finally:
-        con.close()
     assert len(rows) == len(expected) >= 2
     xnli = [r for r in rows if r["benchmark"] == "XNLI" and r["setting"] == "translate-train-all"]
     assert len(xnli) == 1
@@ -382,8 +370,7 @@ def test_model_page_shows_the_six_sections_ranks_and_marks(browser, bundled_site
 
 @pytest.mark.slow
 def test_leaderboard_chart_has_one_point_per_record(browser, bundled_site, bundled_warehouse, tmp_path):
-    con = duckdb.connect(str(bundled_warehouse), read_only=True)
-    try:
+    with duckdb.connect(str(bundled_warehouse), read_only=True) as con:
         history = con.execute(
             "SELECT value, held_from::VARCHAR, m.display_name FROM sota_history JOIN models AS m USING (model_id) "
             "WHERE benchmark_id = 'xnli' AND metric = 'accuracy' AND split = 'test' "
@@ -391,8 +378,6 @@ def test_leaderboard_chart_has_one_point_per_record(browser, bundled_site, bundl
             "ORDER BY held_from").fetchall()
         n_models = con.execute("SELECT count(*) FROM leaderboard WHERE benchmark_id = 'xnli' AND metric = 'accuracy' "
                                "AND split = 'test' AND setting = 'translate-train-all'").fetchone()[0]
-    finally:
-        con.close()
     assert len(history) >= 2
     page = _open(browser, bundled_site / "leaderboards" / "xnli-accuracy-test-translate-train-all.html")
     page.screenshot(path=str(tmp_path / "xnli-leaderboard.png"), full_page=True)
