@@ -143,9 +143,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @staticmethod
     def replace_rows(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], query: str) -> None:
-        """Make `table` hold exactly the rows of `query` (its columns, in order; unique in `key`),
-        writing only the rows that differ (`write_difference`): an unchanged row costs no write, so a
-        run that changed little commits little."""
+        """Make `table` hold exactly the rows of `query` (the table's columns, by name and in order;
+        unique in `key`), writing only the rows that differ (`write_difference`): an unchanged row
+        costs no write, so a run that changed little commits little."""
         con.execute(f"CREATE OR REPLACE TEMP TABLE replacing_rows AS {query}")
         write_difference(con, table, "replacing_rows", key)
         con.execute("DROP TABLE replacing_rows")
@@ -252,12 +252,13 @@ def _write_changes(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, .
 
 
 def write_difference(con: duckdb.DuckDBPyConnection, target: str, source: str, key: tuple[str, ...]) -> tuple[int, int]:
-    """Make the table `target` hold the rows of `source` (its columns by name and in order, of types
-    that cast to the target's), writing only what differs; returns (rows deleted, rows inserted). With a `key` (unique on both sides): the
-    keys whose row is gone, new or changed, found by one join of each side's keys and 64-bit row
-    hashes, which reads each side once (EXCEPT ALL each way reads each side twice, ten times as long
-    at 1M rows); their rows are deleted, then inserted from `source`. Without a key, whole rows are
-    compared by EXCEPT ALL, so that a row's copies count."""
+    """Make the table `target` hold the rows of `source` (the target's columns, by name and in
+    order, of types that cast to the target's), writing only what differs; returns (rows deleted,
+    rows inserted). With a `key` (unique on both sides): the keys whose row is gone, new or changed,
+    found by one join of each side's keys and 64-bit row hashes, which reads each side once (EXCEPT
+    ALL each way reads each side twice, ten times as long at 1M rows); their rows are deleted, then
+    inserted from `source`. Without a key, whole rows are compared by EXCEPT ALL, so that a row's
+    copies count."""
     if not key:
         deleted = con.execute(f"DELETE FROM {target} AS r WHERE r IN "
                               f"(SELECT r FROM (FROM {target} EXCEPT ALL FROM {source}) AS r)").fetchone()[0]

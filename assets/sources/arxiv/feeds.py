@@ -10,8 +10,8 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
