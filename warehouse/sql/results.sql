@@ -207,7 +207,8 @@ INSERT INTO raw.results_seen
 SELECT DISTINCT result_id, getvariable('run_started_at')::TIMESTAMP FROM accepted
 WHERE result_id NOT IN (SELECT result_id FROM raw.results_seen);
 
-CREATE OR REPLACE TABLE results AS
+-- the rows of results: the asset writes into the table only those that differ (tables.yaml: by_difference)
+CREATE OR REPLACE TEMP TABLE results_rows AS
 WITH pairs AS (
     -- other sources reporting the same model, benchmark, metric, split and setting
     SELECT a.result_id,
