@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from warehouse import SqlAsset, ingest_tables, reads, sql_assets
-from warehouse.database import WarehouseResource, utc_now, write_table
+from warehouse.database import WarehouseResource, utc_now
 
 PREVIEW_ROWS = 5
 
@@ -44,9 +44,8 @@ def upstream(asset: SqlAsset) -> list[dg.AssetKey]:
 
 
 def sql_multi_asset(asset: SqlAsset) -> dg.AssetsDefinition:
-    """The asset that runs `warehouse/sql/<name>.sql` in the working database (writing a table built
-    `by_difference` from its temp `<name>_rows` by `write_table`, in one transaction) and reports each
-    of its tables' row count and a preview (a view gets neither: reading one runs its query, which for the
+    """The asset that runs `warehouse/sql/<name>.sql` in the working database and reports each of its
+    tables' row count and a preview (a view gets neither: reading one runs its query, which for the
     model page views at a million results takes longer than the rest of the analytics)."""
     deps = upstream(asset)
     specs = [dg.AssetSpec(table.name, group_name=asset.group, deps=deps, description=asset.description,
@@ -59,18 +58,12 @@ def sql_multi_asset(asset: SqlAsset) -> dg.AssetsDefinition:
             warehouse.run_sql(con, asset.name, run_started_at=utc_now().isoformat())
             for table in asset.tables:
                 metadata: dict[str, dg.MetadataValue] = {}
-                if table.by_difference:
-                    con.execute("BEGIN")
-                    written = write_table(con, ("work", table.name), ("temp", f"{table.name}_rows"), table.key)
-                    con.execute(f'DROP TABLE "{table.name}_rows"')
-                    con.execute("COMMIT")
-                    metadata["rows_written"] = dg.MetadataValue.text(written or "none: no row changed")
                 if not table.view:
                     preview = con.sql(f'SELECT * FROM "{table.name}" LIMIT {PREVIEW_ROWS}').df()
                     rows = con.execute(f'SELECT count(*) FROM "{table.name}"').fetchall()[0][0]
-                    metadata |= {"preview": dg.MetadataValue.md(preview.to_markdown(index=False, disable_numparse=True)
-                                                                if len(preview) else "(empty)"),
-                                 "dagster/row_count": dg.MetadataValue.int(rows)}
+                    metadata = {"preview": dg.MetadataValue.md(preview.to_markdown(index=False, disable_numparse=True)
+                                                               if len(preview) else "(empty)"),
+                                "dagster/row_count": dg.MetadataValue.int(rows)}
                 yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
 
     return _asset

@@ -58,8 +58,6 @@ class Table:
     key: tuple[str, ...] = ()
     published: bool = False
     view: bool = False
-    # its SQL builds its rows as the temp table `<name>_rows`, written into it by difference (by key)
-    by_difference: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,7 @@ def sql_assets() -> tuple[SqlAsset, ...]:
     return tuple(
         SqlAsset(name, entry["group"], entry["description"], tuple(
             Table(table, tuple((spec or {}).get("key", ())), bool((spec or {}).get("published")),
-                  bool((spec or {}).get("view")), bool((spec or {}).get("by_difference")))
-            for table, spec in entry["tables"].items()))
+                  bool((spec or {}).get("view"))) for table, spec in entry["tables"].items()))
         for name, entry in _registry()["sql"].items())
 
 

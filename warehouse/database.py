@@ -214,7 +214,7 @@ class WarehouseResource(dg.ConfigurableResource):
                 con.execute("BEGIN")
                 try:
                     for table in tables:
-                        if outcome := write_table(con, ("lake", table), ("work", table), keys.get(table, ())):
+                        if outcome := _write_changes(con, table, keys.get(table, ())):
                             changed[table] = outcome
                     con.execute("USE lake")
                     for name in view_sql:
@@ -237,20 +237,17 @@ class WarehouseResource(dg.ConfigurableResource):
         }
 
 
-def write_table(con: duckdb.DuckDBPyConnection, target: tuple[str, str], source: tuple[str, str],
-                key: tuple[str, ...]) -> str:
-    """Make the table `target` hold the rows of the table `source` (each a (database, table) pair,
-    schema main), writing only the difference (`write_difference`). A target that does not exist
-    yet, or whose columns (names and types, in order) differ from the source's, is created whole.
-    Returns what was written ('' when nothing)."""
+def _write_changes(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> str:
+    """Make `lake.main.<table>` hold the rows of the working `main.<table>`, writing only the
+    difference; returns what was written ('' when nothing)."""
+    lake, work = f'lake.main."{table}"', f'work.main."{table}"'
     columns = "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' " \
               "AND table_name = ? ORDER BY column_index"
-    held = con.execute(columns, list(target)).fetchall()
-    into, rows = (f'{database}.main."{table}"' for database, table in (target, source))
-    if held != con.execute(columns, list(source)).fetchall():
-        con.execute(f"CREATE OR REPLACE TABLE {into} AS FROM {rows}")
+    held = con.execute(columns, ["lake", table]).fetchall()
+    if held != con.execute(columns, ["work", table]).fetchall():
+        con.execute(f"CREATE OR REPLACE TABLE {lake} AS FROM {work}")
         return "created" if not held else "recreated (columns changed)"
-    deleted, inserted = write_difference(con, into, rows, key)
+    deleted, inserted = write_difference(con, lake, work, key)
     return f"{deleted} deleted, {inserted} inserted" if deleted or inserted else ""
 
 

@@ -207,8 +207,7 @@ INSERT INTO raw.results_seen
 SELECT DISTINCT result_id, getvariable('run_started_at')::TIMESTAMP FROM accepted
 WHERE result_id NOT IN (SELECT result_id FROM raw.results_seen);
 
--- the rows of results: the asset writes into the table only those that differ (tables.yaml: by_difference)
-CREATE OR REPLACE TEMP TABLE results_rows AS
+CREATE OR REPLACE TABLE results AS
 WITH pairs AS (
     -- other sources reporting the same model, benchmark, metric, split and setting
     SELECT a.result_id,
