@@ -81,7 +81,7 @@ CREATE OR REPLACE VIEW model_page_strengths AS
 SELECT model_id, area, n_benchmarks, avg_rank, n_sota FROM model_strengths;
 
 CREATE OR REPLACE VIEW model_page_papers AS
-SELECT r.model_id, p.arxiv_id, p.published::DATE AS published, coalesce(p.area, any_value(b.area)) AS area,
+SELECT r.model_id, p.arxiv_id, p.published::DATE AS published, coalesce(p.area, min(b.area)) AS area,
        p.title, p.status, p.withdrawn, count(*) AS n_results
 FROM results AS r
 JOIN papers AS p ON p.arxiv_id = r.arxiv_id
